@@ -1,0 +1,27 @@
+"""aca-games: algorithmic collective action as games.
+
+Guarantees need float64, so importing the package enables JAX's 64-bit mode.
+"""
+
+import jax
+
+jax.config.update("jax_enable_x64", True)
+
+from aca_games._errors import ACAInputError  # noqa: E402
+from aca_games.collective import Collective  # noqa: E402
+from aca_games.learner import slack  # noqa: E402
+from aca_games.oracle import decisions, success  # noqa: E402
+from aca_games.planting import Planting, plant, plant_all  # noqa: E402
+from aca_games.world import World  # noqa: E402
+
+__all__ = [
+    "ACAInputError",
+    "Collective",
+    "Planting",
+    "World",
+    "decisions",
+    "plant",
+    "plant_all",
+    "slack",
+    "success",
+]

@@ -1,0 +1,151 @@
+"""What a collective adds to the training distribution (THEORY §1).
+
+Every strategy and every noise mode reduces to one *planted table* ``E_j(x̃, y)``: the mass that one
+unit of collective ``j`` submits at each relevant cell (the rest of its submissions land outside the
+relevant points). With coordination noise ``σ`` and deviation table ``N``,
+
+    E_j = (1 - σ) M_j + σ N_j,    N = P0 (drop) | m_j/L on every label (scatter) | m_j at w (misfire)
+
+and the platform trains on ``P(x̃, y) = α_0 P0(x̃, y) + Σ_j α_j E_j(x̃, y)`` with ``α_0 = 1 - Σ_j α_j``.
+Noise is therefore just more planted mass, with no special case downstream.
+
+Planted mass ``M_j`` per strategy (``m`` = landing table of the collective's signal, ``ℓ`` = label):
+
+* feature_label:          ``M(x̃, ℓ) = m(x̃)``
+* feature_only, "gbj":    ``M(x̃, ℓ) = m(x̃, ℓ)``
+* feature_only, "hardt":  ``M(x̃, ℓ) = m(x̃, ℓ)`` and ``M(x̃, y) = P0(x̃, y)`` for ``y ≠ ℓ``
+* unplant / erase:        ``M(x̃, ℓ(x̃)) = m(x̃)`` with the per-point label of :mod:`collective`.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from aca_games import _validate as v
+from aca_games._errors import ACAInputError
+from aca_games.collective import Collective
+from aca_games.world import World
+
+
+class Planting(NamedTuple):
+    """A collective resolved against a world. Arrays may carry a leading collective axis ``K``.
+
+    Attributes:
+        planted: ``E(x̃, y)`` per unit size, noise included, shape ``(P, L)``.
+        target: target mask ``T(x̃, y)``, boolean, shape ``(P, L)``.
+        label: planted label ``ℓ(x̃)`` at each point, integer, shape ``(P,)``.
+        landing: success weights ``m(x̃)``, shape ``(P,)``.
+    """
+
+    planted: jax.Array
+    target: jax.Array
+    label: jax.Array
+    landing: jax.Array
+
+
+def target_mask(world: World, c: Collective) -> np.ndarray:
+    """The collective's target mask ``T(x̃, y)`` (static: it depends on names and, for
+    ``erase``, on the base modal labels)."""
+    n_points, n_labels = len(world.points), len(world.labels)
+    if c.strategy == "erase":
+        base = np.asarray(world.base)
+        return base >= base.max(axis=1, keepdims=True)
+    row = np.zeros(n_labels, dtype=bool)
+    row[[world.label_index(t) for t in c.target]] = True
+    if c.strategy == "unplant" and row.sum() != n_labels - 1:
+        raise ACAInputError(
+            f"{c.name}.target: unplanting avoids exactly one label, so the target must be every "
+            f"label but one; got {list(c.target)} of {list(world.labels)}"
+        )
+    return np.broadcast_to(row, (n_points, n_labels))
+
+
+def plant(world: World, c: Collective) -> Planting:
+    """Resolve collective ``c`` against ``world`` into its :class:`Planting`.
+
+    Example:
+        >>> w = World(points=["a"], labels=["no", "yes"], base=[[0.5, 0.2]],
+        ...           landing={"g": [[0.7, 0.3]]})
+        >>> p = plant(w, Collective("c", 0.1, "g", target="yes"))
+        >>> p.planted.tolist(), p.label.tolist()
+        ([[0.0, 1.0]], [1])
+    """
+    land = world.landing_table(c.signal)
+    base = world.base
+    mass = land.sum(axis=1)
+    target = target_mask(world, c)
+    n_labels = len(world.labels)
+    if c.strategy in ("feature_label", "feature_only"):
+        label = jnp.full(len(world.points), world.label_index(c.label))
+    elif c.strategy == "unplant":
+        label = jnp.argmax(jnp.where(target, base, -1.0), axis=1)
+    else:  # erase: the base modal label
+        label = jnp.argmax(base, axis=1)
+    onehot = jax.nn.one_hot(label, n_labels, dtype=base.dtype)
+    if c.strategy == "feature_only":
+        members = land * onehot
+        if c.variant == "hardt":
+            members = members + base * (1.0 - onehot)
+    else:
+        members = mass[:, None] * onehot
+    deviators = _deviation(world, c, base, mass, target)
+    planted = (1.0 - c.noise) * members + c.noise * deviators
+    return Planting(planted, jnp.asarray(target), label, mass)
+
+
+def _deviation(world, c, base, mass, target) -> jax.Array:
+    """The table ``N`` that deviating members submit, per unit of deviators."""
+    n_labels = len(world.labels)
+    if c.noise_mode == "drop":
+        return base
+    if c.noise_mode == "scatter":
+        return jnp.broadcast_to(mass[:, None] / n_labels, base.shape)
+    if c.misfire_label is not None:
+        wrong = world.label_index(c.misfire_label)
+    else:
+        outside = np.flatnonzero(~np.asarray(target)[0])
+        if c.strategy == "erase" or outside.size == 0:
+            raise ACAInputError(
+                f"{c.name}.misfire_label: name the wrong label that misfiring members plant"
+            )
+        wrong = int(outside[0])
+    return mass[:, None] * jax.nn.one_hot(wrong, n_labels, dtype=base.dtype)[None, :]
+
+
+def plant_all(world: World, collectives) -> Planting:
+    """Stack the plantings of several collectives along a leading axis ``K``."""
+    collectives = list(collectives)
+    if not collectives:
+        raise ACAInputError("collectives: need at least one collective")
+    return jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *(plant(world, c) for c in collectives))
+
+
+def sizes_of(collectives) -> jax.Array:
+    """The vector of sizes; checks that the collectives leave bystanders (``Σ α_j < 1``)."""
+    sizes = jnp.stack([jnp.asarray(c.size, dtype=jnp.float64) for c in collectives])
+    check_sizes(sizes)
+    return sizes
+
+
+def check_sizes(sizes) -> None:
+    """Sizes in [0, 1) with ``Σ α_j < 1`` (concrete values only; traced ones pass)."""
+    if not v.is_concrete(sizes):
+        return
+    arr = v.finite_array("sizes", sizes)
+    if np.any(arr < 0) or np.any(arr >= 1):
+        raise ACAInputError(f"sizes: every size must lie in [0, 1), got {arr.tolist()}")
+    totals = arr.sum(axis=-1)
+    if np.any(totals >= 1):
+        raise ACAInputError(
+            f"sizes: collectives sum to {float(np.max(totals))!r} >= 1; they are disjoint "
+            "sub-populations and must leave room for bystanders (Σ α_j < 1)"
+        )
+
+
+def training_mass(base: jax.Array, sizes: jax.Array, planted: jax.Array) -> jax.Array:
+    """``P = (1 - Σ α_j) P0 + Σ_j α_j E_j``; ``sizes`` ``(K,)``, ``planted`` ``(K, P, L)``."""
+    return (1.0 - sizes.sum()) * base + jnp.einsum("k,kpl->pl", sizes, planted)
