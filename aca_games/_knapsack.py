@@ -60,7 +60,7 @@ def tv_costs(P: jax.Array, target: jax.Array) -> jax.Array:
         axis=-1,
     )  # (P, L+1): r(h) at each candidate level
     added = levels - rival  # (P, L+1)
-    k = jnp.arange(1, n_labels + 1, dtype=P.dtype)  # (L,)
+    k = jnp.arange(1, n_labels + 1, dtype=P.dtype)[None, None, :]  # (1, 1, L)
     objective = (removed[:, :, None] + k * added[:, :, None]) / (k + 1)  # (P, L+1, L)
     return 2.0 * jnp.min(objective, axis=1)
 

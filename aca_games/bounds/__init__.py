@@ -1,0 +1,17 @@
+"""Success bounds: pure JAX functions, float64, jit/vmap/grad-able (THEORY §3).
+
+Single collective, population level (:mod:`.population`): :func:`closed_form` [HMMZ23 Thm 1] and
+:func:`staircase` [GBJ25, population limit]; finite sample (:mod:`.finite_sample`) [GBJ25 Thms
+3.3, 3.5, 3.7, 3.9]. Each bound is a lower bound on the exact oracle of :mod:`aca_games.oracle`
+within its assumptions, verified by property tests.
+"""
+
+from aca_games.bounds.population import (
+    ClosedFormTerms,
+    closed_form,
+    closed_form_terms,
+    crack_intervals,
+    staircase,
+)
+
+__all__ = ["ClosedFormTerms", "closed_form", "closed_form_terms", "crack_intervals", "staircase"]

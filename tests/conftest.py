@@ -1,0 +1,18 @@
+"""Test configuration: float64 everywhere, hypothesis profiles.
+
+``--hypothesis-profile=thorough`` (used by ``make test-all``) runs ten times more examples.
+"""
+
+import aca_games  # noqa: F401  (enables jax_enable_x64)
+import jax
+from hypothesis import HealthCheck, settings
+
+jax.config.update("jax_numpy_rank_promotion", "raise")
+
+settings.register_profile(
+    "default", max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "thorough", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("default")

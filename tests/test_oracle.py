@@ -1,0 +1,224 @@
+"""The exact oracle against independent references (THEORY §2)."""
+
+from __future__ import annotations
+
+import itertools
+
+import jax
+import numpy as np
+import pytest
+import scipy.optimize
+from hypothesis import given
+from hypothesis import strategies as st
+
+from aca_games import ACAInputError, Collective, World, plant_all, success
+from aca_games._knapsack import TIE_TOL, tv_costs
+from aca_games.learner import slack
+from worlds import random_collective, random_sizes, worlds
+
+ALL = ("feature_label", "feature_only", "unplant", "erase")
+
+
+def reference_training(world, collectives, sizes):
+    p = plant_all(world, collectives)
+    P = (1 - sizes.sum()) * np.asarray(world.base)
+    for a, planted in zip(sizes, np.asarray(p.planted), strict=True):
+        P = P + a * planted
+    return P, np.asarray(p.target), np.asarray(p.landing)
+
+
+def reference_bayes(world, collectives, sizes):
+    """Loop over points: argmax with ties failing."""
+    P, target, landing = reference_training(world, collectives, sizes)
+    out = []
+    for j in range(len(collectives)):
+        s = 0.0
+        for x in range(P.shape[0]):
+            best_t = max((P[x, y] for y in range(P.shape[1]) if target[j, x, y]), default=-1)
+            best_r = max((P[x, y] for y in range(P.shape[1]) if not target[j, x, y]), default=-1e30)
+            if best_t - best_r > TIE_TOL:
+                s += landing[j, x]
+        out.append(s)
+    return np.array(out)
+
+
+def reference_margins(P, target):
+    t = np.where(target, P, -1e30).max(1)
+    r = np.where(target, -1e30, P).max(1)
+    return t - r
+
+
+def reference_worst_huber(P, target, landing, kappa):
+    """Brute force over flip sets: Σ_F c <= κ."""
+    c = reference_margins(P, target)
+    win = np.flatnonzero(c > TIE_TOL)
+    best = 0.0
+    for r in range(len(win) + 1):
+        for F in itertools.combinations(win, r):
+            if sum(c[list(F)]) <= kappa + TIE_TOL:
+                best = max(best, landing[list(F)].sum())
+    return landing[win].sum() - best
+
+
+def tv_flip_cost_lp(P, target, F):
+    """Independent LP: min TV budget t to flip every point of F, for a fixed choice of rival label
+    per point, minimised over those choices. Removal r >= 0, addition a >= 0 per cell; TV = max of
+    total removed and total added (the rest is balanced against cells that do not matter)."""
+    L = P.shape[1]
+    best = np.inf
+    rivals = [np.flatnonzero(~target[x]) for x in F]
+    for choice in itertools.product(*rivals):
+        n = len(F) * L
+        # variables: r (n), a (n), t
+        c = np.zeros(2 * n + 1)
+        c[-1] = 1
+        A, b = [], []
+        row = np.zeros(2 * n + 1)
+        row[:n], row[-1] = 1, -1
+        A.append(row.copy()), b.append(0)
+        row = np.zeros(2 * n + 1)
+        row[n : 2 * n], row[-1] = 1, -1
+        A.append(row), b.append(0)
+        for i, (x, yr) in enumerate(zip(F, choice, strict=True)):
+            for y in np.flatnonzero(target[x]):
+                # P[x,y] - r_xy + a_xy <= P[x,yr] - r_x,yr + a_x,yr
+                row = np.zeros(2 * n + 1)
+                row[i * L + y] -= 1
+                row[n + i * L + y] += 1
+                row[i * L + yr] += 1
+                row[n + i * L + yr] -= 1
+                A.append(row), b.append(P[x, yr] - P[x, y])
+        bounds = [(0, P[F[i // L], i % L]) for i in range(n)] + [(0, None)] * (n + 1)
+        res = scipy.optimize.linprog(c, A_ub=np.array(A), b_ub=np.array(b), bounds=bounds)
+        if res.status == 0:
+            best = min(best, res.fun)
+    return best
+
+
+@given(worlds(max_points=6, max_labels=4), st.integers(1, 3))
+def test_bayes_oracle_matches_loop_reference(rw, k):
+    rng, world = rw
+    sizes = random_sizes(rng, k)
+    cs = [random_collective(rng, world, f"c{i}", sizes[i], ALL, noise=True) for i in range(k)]
+    np.testing.assert_allclose(success(world, cs), reference_bayes(world, cs, sizes), atol=1e-12)
+
+
+@given(worlds(max_points=6), st.integers(1, 3), st.sampled_from([0.005, 0.02, 0.05]))
+def test_huber_worst_case_matches_brute_force(rw, k, eps):
+    rng, world = rw
+    sizes = random_sizes(rng, k)
+    cs = [random_collective(rng, world, f"c{i}", sizes[i], ALL) for i in range(k)]
+    P, target, landing = reference_training(world, cs, sizes)
+    kappa = eps / (1 - eps)
+    expected = [reference_worst_huber(P, target[j], landing[j], kappa) for j in range(k)]
+    np.testing.assert_allclose(success(world, cs, eps, "huber"), expected, atol=1e-10)
+
+
+@given(worlds(max_points=3, max_labels=3), st.integers(0, 2**16))
+def test_tv_flip_costs_match_independent_lp(rw, seed):
+    """The breakpoint formula for tv flip costs equals a direct LP on every subset of points."""
+    rng, world = rw
+    c = random_collective(rng, world, "c", 0.3)
+    P, target, _ = reference_training(world, [c], np.array([0.3]))
+    target = target[0]
+    win = np.flatnonzero(reference_margins(P, target) > 1e-9)
+    w = np.asarray(tv_costs(jax.numpy.asarray(P), jax.numpy.asarray(target)))  # (P, L) scaled x2
+    for r in range(1, len(win) + 1):
+        for F in itertools.combinations(win, r):
+            ours = w[list(F)].sum(axis=0).max() / 2  # TV budget needed
+            np.testing.assert_allclose(ours, tv_flip_cost_lp(P, target, list(F)), atol=1e-9)
+
+
+@given(worlds(max_points=6), st.integers(1, 3), st.sampled_from(["huber", "tv"]))
+def test_greedy_is_sound_and_exact_at_zero(rw, k, reading):
+    rng, world = rw
+    sizes = random_sizes(rng, k)
+    cs = [random_collective(rng, world, f"c{i}", sizes[i], ALL) for i in range(k)]
+    exact = success(world, cs, 0.03, reading, method="exact")
+    greedy = success(world, cs, 0.03, reading, method="greedy")
+    assert np.all(greedy <= exact + 1e-12)
+    np.testing.assert_allclose(
+        success(world, cs, 0.0, method="greedy"), success(world, cs, 0.0), atol=1e-15
+    )
+
+
+@given(worlds(), st.integers(1, 4), st.sampled_from([0.0, 0.02]), st.sampled_from(["huber", "tv"]))
+def test_size_batch_equals_loop(rw, k, eps, reading):
+    rng, world = rw
+    cs = [random_collective(rng, world, f"c{i}", 0.1, ALL, noise=True) for i in range(k)]
+    batch = np.stack([random_sizes(rng, k) for _ in range(5)])
+    looped = [success(world, [c.with_size(a) for c, a in zip(cs, row, strict=True)], eps, reading)
+              for row in batch]
+    np.testing.assert_allclose(success(world, cs, eps, reading, sizes=batch), looped, atol=1e-12)
+
+
+@given(worlds(), st.sampled_from(["huber", "tv"]))
+def test_worst_case_decreases_in_eps(rw, reading):
+    rng, world = rw
+    cs = [random_collective(rng, world, f"c{i}", s, ALL) for i, s in enumerate(random_sizes(rng, 2))]
+    values = [np.asarray(success(world, cs, e, reading)) for e in (0.0, 0.01, 0.03, 0.1)]
+    assert all(np.all(b <= a + 1e-12) for a, b in zip(values, values[1:], strict=False))
+
+
+@given(worlds(max_points=10), st.sampled_from(["feature_label", "feature_only"]))
+def test_bayes_single_collective_monotone_in_size(rw, strategy):
+    """THEORY §4: exact, one collective, ε = 0: weakly increasing in α (feature-label, FO "gbj")."""
+    rng, world = rw
+    c = random_collective(rng, world, "c", 0.1, (strategy,))
+    if c.strategy == "feature_only":
+        c = c.replace(variant="gbj")
+    values = np.asarray(success(world, c, sizes=np.linspace(0, 0.99, 60)[:, None]))[:, 0]
+    assert np.all(np.diff(values) >= -1e-12)
+
+
+def test_growing_own_size_can_hurt_with_a_rival():
+    """THEORY §4: with several collectives the exact success is 'either sign' in own size. Growing
+    i shrinks the bystanders, whose base support at x kept i ahead of a conflicting collective j."""
+    world = World(
+        points=["x", "z"], labels=["yi", "yj"], base=[[0.3, 0.2], [0.0, 0.0]],
+        landing={"gi": [[0.01, 0.0], [0.99, 0.0]], "gj": [[1.0, 0.0], [0.0, 0.0]]},
+    )
+    i = Collective("i", 0.0, "gi", target="yi")
+    j = Collective("j", 0.05, "gj", target="yj")
+    small, large = success(world, [i, j], sizes=[[0.01, 0.05], [0.6, 0.05]])[:, 0]
+    assert float(small) == pytest.approx(1.0) and float(large) == pytest.approx(0.99)
+
+
+def test_exact_worst_case_single_collective_can_fall_with_size():
+    """Finding (not in THEORY §4): for ε > 0 the worst case of one collective is not monotone in α.
+    At a point where the signal lands little mass, the margin tends to m(x̃) as α -> 1, which the
+    learner's absolute slack can flip, while at small α the base mass protected the point."""
+    world = World(
+        points=["x", "z"], labels=["no", "yes"], base=[[0.05, 0.4], [0.3, 0.0]],
+        landing={"g": [[0.0, 0.02], [0.98, 0.0]]},
+    )
+    c = Collective("c", 0.0, "g", target="yes")
+    values = success(world, c, 0.05, "huber", sizes=[[0.45], [0.95]])[:, 0]
+    assert float(values[0]) == pytest.approx(1.0) and float(values[1]) == pytest.approx(0.98)
+
+
+def test_jit_and_grad_through_the_kernel():
+    world = World(points=["a"], labels=["n", "y"], base=[[0.5, 0.2]], landing={"g": [[0.6, 0.4]]})
+    c = Collective("c", 0.3, "g", target="y")
+    f = jax.jit(lambda a: success(world, c.with_size(a)))
+    assert float(f(0.2)[0]) == 0.0 and float(f(0.6)[0]) == 1.0
+    assert float(slack(0.1, "tv")) == pytest.approx(0.2)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        (dict(eps=0.5, reading="tv"), r"eps: 0.5 is outside \[0, 0.5\)"),
+        (dict(eps=1.0), r"huber reading needs eps < 1"),
+        (dict(eps=float("nan")), "NaN or inf"),
+        (dict(reading="kl"), "reading: unknown value 'kl'"),
+        (dict(method="fast"), "method: unknown value"),
+        (dict(sizes=[[0.6, 0.5]]), r"sum to 1.1 >= 1"),
+        (dict(sizes=[[0.1]]), "one size per collective"),
+    ],
+)
+def test_bad_input(kwargs, match):
+    world = World(points=["a"], labels=["n", "y"], base=[[0.5, 0.2]], landing={"g": [[0.6, 0.4]]})
+    cs = [Collective("c", 0.3, "g", target="y"), Collective("d", 0.3, "g", target="n")]
+    with pytest.raises(ACAInputError, match=match):
+        success(world, cs, **kwargs)
