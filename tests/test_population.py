@@ -152,9 +152,10 @@ def test_critical_masses_are_ordered(rw, target, eps):
     c = random_collective(rng, world, "c", 0.0, ("feature_label",))
     closed = critical_mass(world, c, target, "closed_form", eps)
     stair = critical_mass(world, c, target, "staircase", eps)
-    assert stair <= closed + 1e-12
+    # Margins must exceed TIE_TOL, which moves a crack level by TIE_TOL/slope: allow 1e-9.
+    assert stair <= closed + 1e-9
     if eps == 0.0:
-        assert critical_mass(world, c, target, "exact") <= stair + 1e-12
+        assert critical_mass(world, c, target, "exact") <= stair + 1e-9
     if np.isfinite(closed):
         assert float(bounds.closed_form(world, c.with_size(closed + 1e-9), eps)) >= target - 1e-9
         if closed > 1e-6:

@@ -78,9 +78,10 @@ def worlds(draw, max_points=8, max_labels=4, max_signals=3):
     """A (rng, world) pair; the rng then draws collectives consistent with the world."""
     seed = draw(st.integers(0, 2**32 - 1))
     rng = np.random.default_rng(seed)
-    n_points = draw(st.integers(1, max_points))
-    n_labels = draw(st.integers(2, max_labels))
-    n_signals = draw(st.integers(1, max_signals))
+    # A few shape buckets keep JIT recompilation (one per shape) bounded.
+    n_points = draw(st.sampled_from(sorted({1, 3, min(6, max_points), max_points})))
+    n_labels = draw(st.sampled_from(sorted({2, 3, max_labels})))
+    n_signals = draw(st.sampled_from(sorted({1, max_signals})))
     return rng, random_world(rng, n_points, n_labels, n_signals)
 
 

@@ -151,7 +151,8 @@ def member_sizes(collective: Collective, n, n_estimate=None):
 def population_counts(world: World, collective: Collective, n, n_estimate=None) -> Counts:
     """The population plug-in: expected counts ``n_estimate · P0`` and ``n_act · m_g``.
 
-    >>> w = World(points=["a"], labels=["no", "yes"], base=[[0.5, 0.2]], landing={"g": [[0.7, 0.3]]})
+    >>> w = World(points=["a"], labels=["no", "yes"], base=[[0.5, 0.2]],
+    ...           landing={"g": [[0.7, 0.3]]})
     >>> population_counts(w, Collective("c", 0.1, "g", target="yes"), 10).landing.tolist()
     [[7.0, 3.0]]
     """
@@ -292,7 +293,7 @@ def finite_sample(
     if v.is_concrete((n, N, n_test)):
         N = v.positive_int("N", N)
         n_test = v.positive_int("n_test", n_test)
-        if N <= n:
+        if n >= N:
             raise ACAInputError(
                 f"N: the platform has N = {N} users but the collective has n = {n} members; "
                 "N counts everyone (collective and bystanders), so N > n"
@@ -315,7 +316,9 @@ def finite_sample(
         counts = population_counts(world, c, n, n_estimate)
     else:
         counts = _check_counts(world, counts, n_est, n_act)
-    lb, mass_hat = _point_bounds(world, c, counts, n_est, n_act, N, delta_tilde, slack(eps, reading))
+    lb, mass_hat = _point_bounds(
+        world, c, counts, n_est, n_act, N, delta_tilde, slack(eps, reading)
+    )
     certified = jnp.sum(jnp.where(lb > 0, mass_hat, 0.0))
     bound = certified - radius(n_act, delta_tilde) - radius(n_test, delta_tilde)
     return jnp.maximum(bound, 0.0)
@@ -324,8 +327,9 @@ def finite_sample(
 def _check_erase(world, c, n, N, delta_tilde, label_margin) -> None:
     if world.idempotent is not None and c.signal not in world.idempotent:
         raise ACAInputError(
-            f"{c.name}.signal: erasing needs an idempotent signal (g(g(x)) = g(x)) [GBJ25 Thm 3.9], "
-            f"and {c.signal!r} is not; idempotent signals of this world: {list(world.idempotent)}"
+            f"{c.name}.signal: erasing needs an idempotent signal (g(g(x)) = g(x)) "
+            f"[GBJ25 Thm 3.9], and {c.signal!r} is not; idempotent signals of this world: "
+            f"{list(world.idempotent)}"
         )
     if label_margin is None:
         raise ACAInputError(
@@ -370,7 +374,9 @@ def _check_counts(world, counts, n_est, n_act) -> Counts:
         for name, total in totals.items():
             arr = v.finite_array(f"counts.{name}", getattr(counts, name))
             if np.any(arr < 0):
-                raise ACAInputError(f"counts.{name}: counts must be nonnegative, got {arr.tolist()}")
+                raise ACAInputError(
+                    f"counts.{name}: counts must be nonnegative, got {arr.tolist()}"
+                )
             if arr.sum() > total * (1 + v.SUM_TOL):
                 who = "n_estimate" if name == "base" else "n_act"
                 raise ACAInputError(

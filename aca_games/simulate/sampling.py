@@ -8,13 +8,13 @@ probability ``1 - Σ P0``, and the acting members' signalled data
 **One simulated platform** (:func:`simulate`), ``N`` users in all:
 
 1. the collective's members draw their :class:`Counts` as above;
-2. each acting member deviates independently with probability ``σ`` (binomial thinning of the
-   counts); the others submit by the strategy's rule applied to their own data
-   (:func:`aca_games.bounds.finite_sample.member_submissions`: ``(g(x), ℓ)`` for feature-label,
-   and so on), planting the label the collective *estimated* from its own counts for unplanting
-   and erasing (it does not know ``P0``);
-3. deviators submit their original data (drop; drawn afresh from ``P0``), their signalled point
-   with a uniform label (scatter) or with the misfire label (misfire);
+2. every member carries a deviation coin of probability ``σ``; compliant acting members submit by
+   the strategy's rule applied to their own data (mirroring :func:`aca_games.planting.plant`:
+   ``(g(x), ℓ)`` for feature-label; ``(g(x), ℓ)`` if ``y = ℓ`` for feature-only, the others
+   leaving (gbj) or submitting their original data (hardt)), planting for unplanting and erasing
+   the label the collective *estimated* from its own ``base`` counts (it does not know ``P0``);
+3. deviating acting members submit their original data (drop), their signalled point with a
+   uniform label (scatter) or with the misfire label (misfire);
 4. under unplanting the ``n_estimate`` estimators submit their data unchanged;
 5. the ``N - n`` bystanders draw their data from ``P0`` (plus the off cell);
 6. the platform's Bayes classifier takes, at each relevant point, the argmax of the pooled counts;
@@ -24,11 +24,16 @@ probability ``1 - Σ P0``, and the acting members' signalled data
    fraction classified into the target set (for erasing: the base modal labels,
    :func:`aca_games.planting.target_mask`).
 
-The compact world does not say how a member's original cell is coupled to its signalled cell; the
-simulation draws the two independently (each with its correct marginal), which is all the
-feature-only "hardt" rule (unmoved members submit their original data) needs.
+*Coupling.* The compact world does not say how a member's original cell ``(x, y)`` is coupled to
+its signalled cell ``(g(x), y)``. The simulation draws the two sides independently, each with its
+correct marginal and with its own deviation coins: the original-data side (``counts.base``; for
+unplanting a separate draw for the actors, whose original data the collective does not observe)
+supplies what unmoved (hardt) and dropping members submit, the signalled side (``counts.landing``)
+the rest. Without noise feature-label, feature-only "gbj", unplanting and erasing need no coupling
+at all; their submissions are exact functions of the counts.
 
-Everything is one jitted kernel of the key; batches of keys are vmapped (:func:`simulate_batch`).
+Everything is one jitted kernel of the key with a single batched multinomial draw (it compiles
+once per world shape); batches of keys are vmapped (:func:`simulate_batch`).
 """
 
 from __future__ import annotations
@@ -37,17 +42,12 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from aca_games import _validate as v
 from aca_games._errors import ACAInputError
 from aca_games._knapsack import margins
-from aca_games.bounds.finite_sample import (
-    Counts,
-    deviation,
-    member_sizes,
-    member_submissions,
-    planted_label,
-)
+from aca_games.bounds.finite_sample import Counts, deviation, member_sizes
 from aca_games.collective import Collective
 from aca_games.planting import target_mask
 from aca_games.world import World
@@ -60,21 +60,17 @@ class Simulation(NamedTuple):
     success: jax.Array
 
 
-def _draw(key, count, table, *, off: bool = True) -> jax.Array:
-    """Multinomial counts of ``count`` draws over the cells of ``table`` (plus an off cell of
-    probability ``1 - Σ table`` when ``off``); the off cell is dropped from the result."""
+def _with_off(table) -> jax.Array:
+    """Cell probabilities of a table, flattened, plus an off cell of probability ``1 - Σ``."""
     flat = table.reshape(-1)
-    if off:
-        flat = jnp.concatenate([flat, jnp.maximum(1.0 - flat.sum(), 0.0)[None]])
-    draws = jax.random.multinomial(key, count, flat / flat.sum())
-    return (draws[:-1] if off else draws).reshape(table.shape)
+    return jnp.concatenate([flat, jnp.maximum(1.0 - flat.sum(), 0.0)[None]])
 
 
-def _sample_counts(world: World, c: Collective, n_est, n_act, key) -> Counts:
-    k_base, k_land = jax.random.split(key)
-    base = _draw(k_base, n_est, world.base)
-    landing = _draw(k_land, n_act, world.landing_table(c.signal), off=False)
-    return Counts(base, landing, n_est, n_act)
+def _multinomial(key, counts, probs, shape) -> jax.Array:
+    """Independent multinomial draws, one per row of ``probs`` (the last cell, "off", dropped)."""
+    probs = probs / probs.sum(axis=-1, keepdims=True)
+    draws = jax.random.multinomial(key, counts, probs)
+    return draws[..., :-1].reshape(draws.shape[:-1] + shape)
 
 
 def sample_counts(world: World, collective: Collective, n, key, n_estimate=None) -> Counts:
@@ -83,60 +79,131 @@ def sample_counts(world: World, collective: Collective, n, key, n_estimate=None)
     ``n_estimate`` applies to unplanting only (members who estimate; the other ``n - n_estimate``
     act). Vectorise over keys with ``jax.vmap(lambda k: sample_counts(world, c, n, k))(keys)``.
 
-    >>> w = World(points=["a"], labels=["no", "yes"], base=[[0.5, 0.2]], landing={"g": [[0.7, 0.3]]})
+    >>> w = World(points=["a"], labels=["no", "yes"], base=[[0.5, 0.2]],
+    ...           landing={"g": [[0.7, 0.3]]})
     >>> cnt = sample_counts(w, Collective("c", 0.1, "g", target="yes"), 100, jax.random.key(0))
     >>> float(cnt.landing.sum()), bool(cnt.base.sum() <= 100)
     (100.0, True)
     """
     n_est, n_act = member_sizes(collective, n, n_estimate)
-    return _sample_counts(world, collective, n_est, n_act, key)
+    probs = jnp.stack([_with_off(world.base), _with_off(world.landing_table(collective.signal))])
+    sizes = jnp.asarray([n_est, n_act], dtype=jnp.float64)
+    base, landing = _multinomial(key, sizes, probs, world.base.shape)
+    return Counts(base, landing, n_est, n_act)
 
 
-def _deviators(world: World, c: Collective, dev, key) -> jax.Array:
-    """Submissions of the deviating members, given their signalled data ``dev`` (counts)."""
-    rows = dev.sum(axis=1)
-    if c.noise_mode == "drop":  # they act as bystanders: their original data
-        return _draw(key, rows.sum(), world.base)
-    if c.noise_mode == "scatter":
-        uniform = jnp.full(dev.shape, 1.0 / dev.shape[1])
-        return jax.random.multinomial(key, rows, uniform)
-    return deviation(world, c, world.base, rows)  # misfire: all at the wrong label
+class _Rules(NamedTuple):
+    """A collective's strategy against a world, encoded as arrays so that one compiled kernel
+    serves every world and strategy of the same shape."""
+
+    base: jax.Array  #: P0, (P, L)
+    landing: jax.Array  #: m_g(x̃, y), (P, L)
+    target: jax.Array  #: success mask, (P, L)
+    candidates: jax.Array  #: labels the planted label is chosen from (argmax of own counts)
+    whole_row: jax.Array  #: 1: members plant their whole signalled row (FL, unplant, erase)
+    own_label: jax.Array  #: 1: only members whose label is the planted one move (feature_only)
+    unmoved: jax.Array  #: 1: the others submit their original data ("hardt")
+    estimators: jax.Array  #: 1: estimators submit their data unchanged (unplant)
+    noise: jax.Array  #: σ
+    deviant_label: jax.Array  #: label distribution of deviators on the signal, (L,)
+    drop: jax.Array  #: 1: deviators submit their original data instead
 
 
-def _simulate_kernel(world: World, c: Collective, target, sizes, key) -> Simulation:
-    """One platform for one key; ``sizes = (n_estimate, n_act, N - n, n_test)``."""
-    n_est, n_act, n_bystanders, n_test = (sizes[i] for i in range(4))
-    k_counts, k_dev, k_keep, k_dev_data, k_bystanders, k_test = jax.random.split(key, 6)
-    counts = _sample_counts(world, c, n_est, n_act, k_counts)
-    label, _ = planted_label(world, c, counts.base)
-    onehot = jax.nn.one_hot(label, len(world.labels), dtype=counts.base.dtype)
-    dev = jax.random.binomial(k_dev, counts.landing, c.noise)
-    kept_base = counts.base - jax.random.binomial(k_keep, counts.base, c.noise)
-    pool = member_submissions(c, counts.landing - dev, kept_base, onehot)
-    pool = pool + _deviators(world, c, dev, k_dev_data)
-    pool = pool + _draw(k_bystanders, n_bystanders, world.base)
-    if c.strategy == "unplant":
-        pool = pool + counts.base  # estimators submit their data unchanged
-    win = margins(pool, target) > 0
-    test = _draw(k_test, n_test, world.landing_mass(c.signal), off=False)
-    return Simulation(counts, jnp.sum(jnp.where(win, test, 0.0)) / n_test)
+def _rules(world: World, c: Collective) -> _Rules:
+    n_points, n_labels = len(world.points), len(world.labels)
+    target = target_mask(world, c)
+    if c.strategy == "erase":
+        candidates = np.ones_like(target)
+    elif c.strategy == "unplant":
+        candidates = target
+    else:
+        candidates = np.zeros_like(target)
+        candidates[:, world.label_index(c.label)] = True
+    if c.noise_mode == "drop":
+        deviant_label = jnp.full(n_labels, 1.0 / n_labels)  # unused: no deviator stays on g
+    else:  # scatter: uniform; misfire: the wrong label (same rules as planting)
+        deviant_label = deviation(world, c, world.base, jnp.ones(n_points))[0]
+    flag = lambda b: jnp.asarray(float(b))  # noqa: E731
+    feature_only = c.strategy == "feature_only"
+    rules = _Rules(
+        base=world.base,
+        landing=world.landing_table(c.signal),
+        target=jnp.asarray(target),
+        candidates=jnp.asarray(candidates),
+        whole_row=flag(not feature_only),
+        own_label=flag(feature_only),
+        unmoved=flag(feature_only and c.variant == "hardt"),
+        estimators=flag(c.strategy == "unplant"),
+        noise=jnp.asarray(c.noise, dtype=jnp.float64),
+        deviant_label=deviant_label,
+        drop=flag(c.noise_mode == "drop"),
+    )
+    # concrete dtypes without weak types: one compiled kernel for every rule of this shape
+    return jax.tree.map(
+        lambda x: jnp.array(x, dtype=bool if x.dtype == bool else jnp.float64), rules
+    )
 
 
-_simulate_one = jax.jit(_simulate_kernel)
-_simulate_keys = jax.jit(jax.vmap(_simulate_kernel, in_axes=(None, None, None, None, 0)))
+def _platform(r: _Rules, sizes, key) -> Simulation:
+    """One platform for one key; ``sizes = (n_estimate, n_act, N - n, n_test)``.
+
+    All randomness is one batched multinomial draw (one row per group of users, each member's
+    deviation coin and deviant label folded into its outcome), so the kernel compiles once per
+    shape: rows are the estimators' original data × coin, the actors' signalled data × (comply |
+    deviate × new label), the actors' original data × coin (unplanting only, else 0 draws), the
+    bystanders' data and the test points' landing.
+    """
+    n_points, n_labels = r.base.shape
+    cells = n_points * n_labels
+    sigma = r.noise
+    original = _with_off(r.base)  # (PL + 1,)
+    coin = jnp.concatenate([(1.0 - sigma) * original, sigma * original])
+    land = r.landing.reshape(-1)
+    signalled = jnp.concatenate(
+        [(1.0 - sigma) * land, sigma * (land[:, None] * r.deviant_label[None, :]).reshape(-1)]
+    )
+    rows = [coin, signalled, coin, original, r.landing.sum(axis=1)]
+    width = max(row.shape[0] for row in rows)
+    probs = jnp.stack([jnp.pad(row, (0, width - row.shape[0])) for row in rows])
+    counts = jnp.stack([sizes[0], sizes[1], sizes[1] * r.estimators, sizes[2], sizes[3]])
+    draws = jax.random.multinomial(key, counts, probs / probs.sum(axis=1, keepdims=True))
+    grid = lambda x: x.reshape(n_points, n_labels)  # noqa: E731
+    kept_base, deviant_base = grid(draws[0, :cells]), grid(draws[0, cells + 1 : 2 * cells + 1])
+    kept = grid(draws[1, :cells])
+    deviant_land = draws[1, cells : cells + cells * n_labels].reshape(n_points, n_labels, -1)
+    base = kept_base + deviant_base
+    landing = kept + deviant_land.sum(axis=2)
+    # compliant members plant by the rule, with the label estimated from their own counts
+    label = jnp.argmax(jnp.where(r.candidates, base, -1.0), axis=1)
+    onehot = jax.nn.one_hot(label, n_labels, dtype=base.dtype)
+    pool = r.whole_row * kept.sum(axis=1, keepdims=True) * onehot + r.own_label * kept * onehot
+    pool = pool + r.unmoved * kept_base * (1.0 - onehot)
+    # deviators: their original data (drop; under unplanting the actors' own row) or their
+    # signalled point with the deviant label (scatter, misfire)
+    actor_original = (1.0 - r.estimators) * deviant_base + grid(draws[2, cells + 1 : 2 * cells + 1])
+    pool = pool + r.drop * actor_original + (1.0 - r.drop) * deviant_land.sum(axis=1)
+    # bystanders and (unplanting) estimators; Bayes classifier, ties fail; test success
+    pool = pool + grid(draws[3, :cells]) + r.estimators * base
+    win = margins(pool, r.target) > 0
+    success = jnp.sum(jnp.where(win, draws[4, :n_points], 0.0)) / sizes[3]
+    return Simulation(Counts(base, landing, sizes[0], sizes[1]), success)
+
+
+_simulate_one = jax.jit(_platform)
+_simulate_keys = jax.jit(jax.vmap(_platform, in_axes=(None, None, 0)))
 
 
 def _prepare(world, c, n, N, n_test, n_estimate):
     n_est, n_act = member_sizes(c, n, n_estimate)
     N = v.positive_int("N", N)
     n_test = v.positive_int("n_test", n_test)
-    if N <= n:
+    if n >= N:
         raise ACAInputError(
             f"N: the platform has N = {N} users but the collective has n = {n} members; "
             "N counts everyone (collective and bystanders), so N > n"
         )
     sizes = jnp.asarray([n_est, n_act, N - n, n_test], dtype=jnp.float64)
-    return jnp.asarray(target_mask(world, c)), sizes
+    return _rules(world, c), sizes
 
 
 def simulate(
@@ -150,22 +217,23 @@ def simulate(
         n: members; N: platform users (``N > n``); n_test: test points; key: a JAX PRNG key.
         n_estimate: unplanting only: members who estimate (``1 <= n_estimate < n``).
 
-    >>> w = World(points=["a"], labels=["no", "yes"], base=[[0.5, 0.2]], landing={"g": [[0.7, 0.3]]})
+    >>> w = World(points=["a"], labels=["no", "yes"], base=[[0.5, 0.2]],
+    ...           landing={"g": [[0.7, 0.3]]})
     >>> sim = simulate(w, Collective("c", 0.1, "g", target="yes"), n=400, N=1000, n_test=100,
     ...                key=jax.random.key(0))
     >>> float(sim.success)   # 0.4·1 planted vs 0.6·0.5 bystanders at 'no': the collective wins
     1.0
     """
-    target, sizes = _prepare(world, collective, n, N, n_test, n_estimate)
-    return _simulate_one(world, collective, target, sizes, key)
+    rules, sizes = _prepare(world, collective, n, N, n_test, n_estimate)
+    return _simulate_one(rules, sizes, key)
 
 
 def simulate_batch(
     world: World, collective: Collective, *, n, N, n_test, keys, n_estimate=None
 ) -> Simulation:
     """:func:`simulate` for a batch of keys (one vmapped call); every field gains a leading axis."""
-    target, sizes = _prepare(world, collective, n, N, n_test, n_estimate)
-    return _simulate_keys(world, collective, target, sizes, keys)
+    rules, sizes = _prepare(world, collective, n, N, n_test, n_estimate)
+    return _simulate_keys(rules, sizes, keys)
 
 
 def simulate_many(
