@@ -7,8 +7,8 @@ import jax
 
 jax.config.update("jax_enable_x64", True)
 
-from aca_games._errors import ACAInputError  # noqa: E402
 from aca_games import bounds  # noqa: E402
+from aca_games._errors import ACAInputError  # noqa: E402
 from aca_games.collective import Collective  # noqa: E402
 from aca_games.critical_mass import critical_mass  # noqa: E402
 from aca_games.learner import slack  # noqa: E402

@@ -19,7 +19,6 @@ size below does. ``inf`` means no size in ``[0, 1)`` reaches the target.
 
 from __future__ import annotations
 
-import jax.numpy as jnp
 import numpy as np
 
 from aca_games import _validate as v

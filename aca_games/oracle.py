@@ -138,5 +138,5 @@ def decisions(world: World, collectives: Collective | Sequence[Collective]) -> n
     planting = plant_all(world, collectives)
     P = np.asarray(training_mass(world.base, sizes_of(collectives), planting.planted))
     top = P.max(axis=1, keepdims=True)
-    tied = (P >= top - ks.TIE_TOL).sum(axis=1) > 1
+    tied = (top - ks.TIE_TOL <= P).sum(axis=1) > 1
     return np.where(tied, -1, P.argmax(axis=1))

@@ -110,8 +110,10 @@ class ScenarioError(ACAInputError):
     def __init__(self, source: str, issues: Sequence[tuple[str, str, str]]):
         self.source = source
         self.issues = list(issues)
-        lines = [f"{path}: {problem}" + (f" -> fix: {fix}" if fix else "") for path, problem, fix
-                 in self.issues]
+        lines = [
+            f"{path}: {problem}" + (f" -> fix: {fix}" if fix else "")
+            for path, problem, fix in self.issues
+        ]
         if len(lines) == 1:
             message = f"{source}: {lines[0]}"
         else:
@@ -126,36 +128,42 @@ class _Spec(BaseModel):
 
 class _SignalSpec(_Spec):
     landing: Table | None = Field(
-        None, description="landing table m_g(x̃, y): one row per point, one column per label, "
-        "total exactly 1 (compact worlds)")
+        None,
+        description="landing table m_g(x̃, y): one row per point, one column per label, "
+        "total exactly 1 (compact worlds)",
+    )
     map: list[int] | None = Field(
-        None, description="g(x) as 0-based row indices of `table`, one per feature (full-table "
-        "worlds)")
+        None,
+        description="g(x) as 0-based row indices of `table`, one per feature (full-table worlds)",
+    )
 
 
 class _WorldSpec(_Spec):
-    labels: list[str] = Field(description="a list of >= 2 label names, e.g. [\"routine\", "
-                              "\"cooling\"]")
+    labels: list[str] = Field(description='a list of >= 2 label names, e.g. ["routine", "cooling"]')
     points: list[str] | None = Field(None, description="names of the relevant points")
     base: Table | None = Field(
-        None, description="base mass P0(x̃, y): one row per point, one column per label, "
-        "entries in [0, 1], total <= 1")
+        None,
+        description="base mass P0(x̃, y): one row per point, one column per label, "
+        "entries in [0, 1], total <= 1",
+    )
     table: Table | None = Field(
-        None, description="full joint table P0(x, y): one row per feature, total 1")
+        None, description="full joint table P0(x, y): one row per feature, total 1"
+    )
     feature_names: list[str] | None = Field(None, description="one name per row of `table`")
     n_features: int | None = Field(None, ge=1, description="size |X| of the full feature space")
     idempotent: list[str] | None = Field(None, description="names of idempotent signals")
     signals: dict[str, _SignalSpec] = Field(
-        description="one [world.signals.<name>] table per signal")
+        description="one [world.signals.<name>] table per signal"
+    )
 
 
 class _CollectiveSpec(_Spec):
     name: str = Field(min_length=1, description="a unique display name")
-    size: float = Field(ge=0.0, lt=1.0, description="the population share α in [0, 1), "
-                        "e.g. 0.05")
+    size: float = Field(ge=0.0, lt=1.0, description="the population share α in [0, 1), e.g. 0.05")
     signal: str = Field(description="the name of a signal in [world.signals]")
-    target: list[str] = Field(default_factory=list, description="target label names, e.g. "
-                              "[\"cooling\"]")
+    target: list[str] = Field(
+        default_factory=list, description='target label names, e.g. ["cooling"]'
+    )
     label: str | None = Field(None, description="the planted label, one of `target`")
     strategy: str = Field("feature_label", description=f"one of {list(STRATEGIES)}")
     variant: str | None = Field(None, description="feature_only only: 'hardt' or 'gbj'")
@@ -178,13 +186,16 @@ class Analysis(_Spec):
 
     eps: float = Field(0.0, ge=0.0, description="the learner's suboptimality ε >= 0, e.g. 0.0")
     reading: str = Field("huber", description=f"one of {list(READINGS)}")
-    target_success: float = Field(0.9, gt=0.0, le=1.0,
-                                  description="the success target S* in (0, 1], e.g. 0.9")
-    N: int | None = Field(None, ge=2, description="the number of platform users, an integer "
-                          "such as 100_000")
+    target_success: float = Field(
+        0.9, gt=0.0, le=1.0, description="the success target S* in (0, 1], e.g. 0.9"
+    )
+    N: int | None = Field(
+        None, ge=2, description="the number of platform users, an integer such as 100_000"
+    )
     n_test: int | None = Field(None, ge=1, description="the number of test points, an integer")
-    delta: float | None = Field(None, gt=0.0, lt=1.0,
-                                description="the failure probability δ in (0, 1), e.g. 0.05")
+    delta: float | None = Field(
+        None, gt=0.0, lt=1.0, description="the failure probability δ in (0, 1), e.g. 0.05"
+    )
 
 
 class _ScenarioSpec(_Spec):
@@ -192,7 +203,8 @@ class _ScenarioSpec(_Spec):
     description: str = Field("", description="a free-text description")
     world: _WorldSpec = Field(description="a [world] table")
     collectives: list[_CollectiveSpec] = Field(
-        min_length=1, description="at least one [[collectives]] block")
+        min_length=1, description="at least one [[collectives]] block"
+    )
     analysis: Analysis = Field(default_factory=Analysis, description="an [analysis] table")
 
 
@@ -225,21 +237,38 @@ def load_scenario(path: str | Path) -> Scenario:
     except IsADirectoryError:
         raise ScenarioError(source, [("file", "is a directory", "pass a .toml file")]) from None
     except UnicodeDecodeError as err:
-        raise ScenarioError(source, [("file", f"not UTF-8 text ({err.reason} at byte "
-                                      f"{err.start})", "save the file as UTF-8")]) from None
+        raise ScenarioError(
+            source,
+            [
+                (
+                    "file",
+                    f"not UTF-8 text ({err.reason} at byte {err.start})",
+                    "save the file as UTF-8",
+                )
+            ],
+        ) from None
     except OSError as err:
         raise ScenarioError(source, [("file", f"cannot be read ({err.strerror})", "")]) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(source, [("TOML", f"malformed: {err}", "check the syntax at that "
-                                      "line (strings need quotes, tables [name], arrays [a, b])")]
-                            ) from None
+        raise ScenarioError(
+            source,
+            [
+                (
+                    "TOML",
+                    f"malformed: {err}",
+                    "check the syntax at that "
+                    "line (strings need quotes, tables [name], arrays [a, b])",
+                )
+            ],
+        ) from None
     return scenario_from_dict(data, source=source, default_name=path.stem)
 
 
-def scenario_from_dict(data: Mapping, source: str = "<dict>", default_name: str = "scenario"
-                       ) -> Scenario:
+def scenario_from_dict(
+    data: Mapping, source: str = "<dict>", default_name: str = "scenario"
+) -> Scenario:
     """Validate an already parsed scenario (the dict ``tomllib`` returns) into a :class:`Scenario`.
 
     Raises:
@@ -277,8 +306,11 @@ def scenario_from_dict(data: Mapping, source: str = "<dict>", default_name: str 
 def bundled_scenarios() -> dict[str, Path]:
     """Scenarios shipped with the package: name (file stem) -> path."""
     folder = resources.files("aca_games") / "scenarios"
-    return {p.stem: Path(str(p)) for p in sorted(folder.iterdir(), key=lambda p: p.name)
-            if p.name.endswith(".toml")}
+    return {
+        p.stem: Path(str(p))
+        for p in sorted(folder.iterdir(), key=lambda p: p.name)
+        if p.name.endswith(".toml")
+    }
 
 
 def default_scenario_path() -> Path:
@@ -293,10 +325,14 @@ def _issues(err: ValidationError) -> list[tuple[str, str, str]]:
     errors = err.errors()
     misspelt = {
         (tuple(e["loc"][:-1]), _closest(str(e["loc"][-1]), _fields_at(e["loc"][:-1])))
-        for e in errors if e["type"] == "extra_forbidden"
+        for e in errors
+        if e["type"] == "extra_forbidden"
     }
-    return [_issue(e) for e in errors
-            if not (e["type"] == "missing" and (tuple(e["loc"][:-1]), e["loc"][-1]) in misspelt)]
+    return [
+        _issue(e)
+        for e in errors
+        if not (e["type"] == "missing" and (tuple(e["loc"][:-1]), e["loc"][-1]) in misspelt)
+    ]
 
 
 def _closest(key: str, known: Sequence[str]) -> str | None:
@@ -387,20 +423,36 @@ def _shape_issues(path: str, table, rows: int, cols: int, rows_what: str) -> lis
         return [(path, f"has {len(table)} rows, expected {rows}", f"one row per {rows_what}")]
     for i, row in enumerate(table):
         if len(row) != cols:
-            return [(f"{path}[{i}]", f"has {len(row)} entries, expected {cols}",
-                     "one column per label, in the order of world.labels")]
+            return [
+                (
+                    f"{path}[{i}]",
+                    f"has {len(row)} entries, expected {cols}",
+                    "one column per label, in the order of world.labels",
+                )
+            ]
     return []
 
 
 def _total_issue(path: str, table, *, at_most: bool = False) -> list:
     total = math.fsum(x for row in table for x in row)
     if at_most and total > 1 + v.SUM_TOL:
-        return [(path, f"total mass is {total!r} > 1", "masses are shares of the population; "
-                 "scale the table down")]
+        return [
+            (
+                path,
+                f"total mass is {total!r} > 1",
+                "masses are shares of the population; scale the table down",
+            )
+        ]
     if not at_most and abs(total - 1) > v.SUM_TOL:
-        return [(path, f"total mass is {total!r}, must be exactly 1 (within {v.SUM_TOL:g})",
-                 f"normalise the table (divide every entry by {total!r})" if total > 0 else
-                 "give the signal some landing mass")]
+        return [
+            (
+                path,
+                f"total mass is {total!r}, must be exactly 1 (within {v.SUM_TOL:g})",
+                f"normalise the table (divide every entry by {total!r})"
+                if total > 0
+                else "give the signal some landing mass",
+            )
+        ]
     return []
 
 
@@ -421,13 +473,23 @@ def _check_world(w: _WorldSpec) -> list:
     if compact:
         for key in ("feature_names",):
             if getattr(w, key) is not None:
-                issues.append((f"world.{key}", "only used with a full `table`",
-                               "remove it, or describe the world with `table` instead"))
+                issues.append(
+                    (
+                        f"world.{key}",
+                        "only used with a full `table`",
+                        "remove it, or describe the world with `table` instead",
+                    )
+                )
         for key in ("points", "base"):
             if getattr(w, key) is None:
-                issues.append((f"world.{key}", "missing required key",
-                               "give points, base and a landing table per signal (or a full "
-                               "`table` with a `map` per signal)"))
+                issues.append(
+                    (
+                        f"world.{key}",
+                        "missing required key",
+                        "give points, base and a landing table per signal (or a full "
+                        "`table` with a `map` per signal)",
+                    )
+                )
         if issues:
             return issues
         if not w.points:
@@ -439,27 +501,47 @@ def _check_world(w: _WorldSpec) -> list:
         for name, sig in w.signals.items():
             path = f"world.signals.{_path([name])}"
             if sig.map is not None:
-                issues.append((f"{path}.map", "maps belong to full-table worlds",
-                               "give a `landing` table (or describe the world with `table`)"))
+                issues.append(
+                    (
+                        f"{path}.map",
+                        "maps belong to full-table worlds",
+                        "give a `landing` table (or describe the world with `table`)",
+                    )
+                )
             if sig.landing is None:
-                issues.append((f"{path}.landing", "missing required key",
-                               "add landing = [[...], ...] (one row per point, total 1)"))
+                issues.append(
+                    (
+                        f"{path}.landing",
+                        "missing required key",
+                        "add landing = [[...], ...] (one row per point, total 1)",
+                    )
+                )
                 continue
-            shape = _shape_issues(f"{path}.landing", sig.landing, len(w.points), n_labels,
-                                  "point")
+            shape = _shape_issues(f"{path}.landing", sig.landing, len(w.points), n_labels, "point")
             issues += shape or _total_issue(f"{path}.landing", sig.landing)
         unknown = sorted(set(w.idempotent or ()) - set(w.signals))
         if unknown:
-            issues.append(("world.idempotent", f"unknown signals {unknown}",
-                           f"use names from world.signals: {sorted(w.signals)}"))
+            issues.append(
+                (
+                    "world.idempotent",
+                    f"unknown signals {unknown}",
+                    f"use names from world.signals: {sorted(w.signals)}",
+                )
+            )
         if w.n_features is not None and w.n_features < len(w.points):
-            issues.append(("world.n_features", f"{w.n_features} is fewer than the "
-                           f"{len(w.points)} points", "|X| counts every feature"))
+            issues.append(
+                (
+                    "world.n_features",
+                    f"{w.n_features} is fewer than the {len(w.points)} points",
+                    "|X| counts every feature",
+                )
+            )
         return issues
     for key in ("points", "base", "n_features", "idempotent"):
         if getattr(w, key) is not None:
-            issues.append((f"world.{key}", "not used with a full `table` (it is derived)",
-                           "remove it"))
+            issues.append(
+                (f"world.{key}", "not used with a full `table` (it is derived)", "remove it")
+            )
     n_rows = len(w.table)
     if n_rows == 0:
         return issues + [("world.table", "empty", "one row per feature")]
@@ -468,23 +550,48 @@ def _check_world(w: _WorldSpec) -> list:
         issues += _total_issue("world.table", w.table)
     if w.feature_names is not None:
         if len(w.feature_names) != n_rows:
-            issues.append(("world.feature_names", f"{len(w.feature_names)} names for {n_rows} "
-                           "rows", "one name per row of `table`"))
+            issues.append(
+                (
+                    "world.feature_names",
+                    f"{len(w.feature_names)} names for {n_rows} rows",
+                    "one name per row of `table`",
+                )
+            )
         issues += _duplicates("world.feature_names", w.feature_names)
     for name, sig in w.signals.items():
         path = f"world.signals.{_path([name])}"
         if sig.landing is not None:
-            issues.append((f"{path}.landing", "landing tables belong to compact worlds",
-                           "give a `map` (landing is derived from `table`)"))
+            issues.append(
+                (
+                    f"{path}.landing",
+                    "landing tables belong to compact worlds",
+                    "give a `map` (landing is derived from `table`)",
+                )
+            )
         if sig.map is None:
-            issues.append((f"{path}.map", "missing required key",
-                           f"add map = [...] ({n_rows} row indices, 0-based)"))
+            issues.append(
+                (
+                    f"{path}.map",
+                    "missing required key",
+                    f"add map = [...] ({n_rows} row indices, 0-based)",
+                )
+            )
         elif len(sig.map) != n_rows:
-            issues.append((f"{path}.map", f"{len(sig.map)} entries for {n_rows} features",
-                           "one 0-based row index per row of `table`"))
+            issues.append(
+                (
+                    f"{path}.map",
+                    f"{len(sig.map)} entries for {n_rows} features",
+                    "one 0-based row index per row of `table`",
+                )
+            )
         elif any(not 0 <= g < n_rows for g in sig.map):
-            issues.append((f"{path}.map", f"entries must lie in 0..{n_rows - 1}",
-                           "use 0-based row indices of `table`"))
+            issues.append(
+                (
+                    f"{path}.map",
+                    f"entries must lie in 0..{n_rows - 1}",
+                    "use 0-based row indices of `table`",
+                )
+            )
     return issues
 
 
@@ -512,17 +619,35 @@ def _check_collectives(specs: Sequence[_CollectiveSpec], world: World) -> list:
         issues += _choice_issue(f"{at}.label", c.label, labels, "label")
         issues += _choice_issue(f"{at}.misfire_label", c.misfire_label, labels, "label")
         if c.strategy != "erase" and not c.target:
-            issues.append((f"{at}.target", "the target set is empty",
-                           f"name at least one label, e.g. target = [{labels[-1]!r}]"))
-        if (c.label is not None and c.target and c.label not in c.target
-                and c.strategy in ("feature_label", "feature_only")):
-            issues.append((f"{at}.label", f"planted label {c.label!r} is not in target "
-                           f"{c.target}", f"add {c.label!r} to target, or plant one of "
-                           f"{c.target}"))
+            issues.append(
+                (
+                    f"{at}.target",
+                    "the target set is empty",
+                    f"name at least one label, e.g. target = [{labels[-1]!r}]",
+                )
+            )
+        if (
+            c.label is not None
+            and c.target
+            and c.label not in c.target
+            and c.strategy in ("feature_label", "feature_only")
+        ):
+            issues.append(
+                (
+                    f"{at}.label",
+                    f"planted label {c.label!r} is not in target {c.target}",
+                    f"add {c.label!r} to target, or plant one of {c.target}",
+                )
+            )
     total = math.fsum(c.size for c in specs)
     if total >= 1:
-        issues.append(("collectives[*].size", f"sizes sum to {total!r} >= 1",
-                       "collectives are disjoint shares of one population; keep Σ size < 1"))
+        issues.append(
+            (
+                "collectives[*].size",
+                f"sizes sum to {total!r} >= 1",
+                "collectives are disjoint shares of one population; keep Σ size < 1",
+            )
+        )
     return issues
 
 
@@ -532,14 +657,24 @@ def _check_analysis(a: Analysis) -> list:
         try:
             check_eps(a.eps, a.reading)
         except ACAInputError as err:
-            issues.append(("analysis.eps", str(err).removeprefix("eps: "),
-                           "lower eps (tv needs eps < 0.5, huber eps < 1)"))
+            issues.append(
+                (
+                    "analysis.eps",
+                    str(err).removeprefix("eps: "),
+                    "lower eps (tv needs eps < 0.5, huber eps < 1)",
+                )
+            )
     if a.N is None:
         for key in ("n_test", "delta"):
             if getattr(a, key) is not None:
-                issues.append((f"analysis.{key}", "set without N",
-                               "add N = <platform users> to enable the finite-sample bound, "
-                               f"or remove {key}"))
+                issues.append(
+                    (
+                        f"analysis.{key}",
+                        "set without N",
+                        "add N = <platform users> to enable the finite-sample bound, "
+                        f"or remove {key}",
+                    )
+                )
     return issues
 
 
@@ -552,17 +687,35 @@ def _complete(a: Analysis) -> Analysis:
 # -- construction ---------------------------------------------------------------------------------
 def _make_world(w: _WorldSpec) -> World:
     if w.table is not None:
-        return World.from_table(w.table, {k: s.map for k, s in w.signals.items()},
-                                labels=w.labels, feature_names=w.feature_names)
-    return World(points=w.points, labels=w.labels, base=w.base,
-                 landing={k: s.landing for k, s in w.signals.items()},
-                 n_features=w.n_features, idempotent=w.idempotent)
+        return World.from_table(
+            w.table,
+            {k: s.map for k, s in w.signals.items()},
+            labels=w.labels,
+            feature_names=w.feature_names,
+        )
+    return World(
+        points=w.points,
+        labels=w.labels,
+        base=w.base,
+        landing={k: s.landing for k, s in w.signals.items()},
+        n_features=w.n_features,
+        idempotent=w.idempotent,
+    )
 
 
 def _make_collective(c: _CollectiveSpec) -> Collective:
-    return Collective(name=c.name, size=c.size, signal=c.signal, target=tuple(c.target),
-                      label=c.label, strategy=c.strategy, variant=c.variant, noise=c.noise,
-                      noise_mode=c.noise_mode, misfire_label=c.misfire_label)
+    return Collective(
+        name=c.name,
+        size=c.size,
+        signal=c.signal,
+        target=tuple(c.target),
+        label=c.label,
+        strategy=c.strategy,
+        variant=c.variant,
+        noise=c.noise,
+        noise_mode=c.noise_mode,
+        misfire_label=c.misfire_label,
+    )
 
 
 def _build(source: str, path: str, make, prefix: str | None = None):
@@ -579,7 +732,7 @@ def _build(source: str, path: str, make, prefix: str | None = None):
         message = str(err)
         head, sep, rest = message.partition(": ")
         if prefix is not None and sep and head.startswith(prefix + "."):
-            path, message = f"{path}.{head[len(prefix) + 1:]}", rest
+            path, message = f"{path}.{head[len(prefix) + 1 :]}", rest
         raise ScenarioError(source, [(path, message, "")]) from None
 
 

@@ -3,9 +3,10 @@
 ``--hypothesis-profile=thorough`` (used by ``make test-all``) runs ten times more examples.
 """
 
-import aca_games  # noqa: F401  (enables jax_enable_x64)
 import jax
 from hypothesis import HealthCheck, settings
+
+import aca_games  # noqa: F401  (enables jax_enable_x64)
 
 jax.config.update("jax_numpy_rank_promotion", "raise")
 

@@ -10,11 +10,11 @@ import pytest
 import scipy.optimize
 from hypothesis import given
 from hypothesis import strategies as st
+from worlds import random_collective, random_sizes, worlds
 
 from aca_games import ACAInputError, Collective, World, plant_all, success
 from aca_games._knapsack import TIE_TOL, tv_costs
 from aca_games.learner import slack
-from worlds import random_collective, random_sizes, worlds
 
 ALL = ("feature_label", "feature_only", "unplant", "erase")
 

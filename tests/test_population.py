@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
+from worlds import random_collective, worlds
 
 from aca_games import ACAInputError, Collective, World, bounds, critical_mass, success
 from aca_games.bounds.population import ClosedFormTerms, closed_form_value
-from worlds import random_collective, worlds
 
 ALL = ("feature_label", "feature_only", "unplant", "erase")
 PLANTING = ("feature_label", "feature_only")
@@ -53,8 +53,8 @@ def test_closed_form_increasing_in_size(rw, strategy, eps, reading):
     f = jax.vmap(lambda a: bounds.closed_form(world, c.with_size(a), eps, reading))
     values = np.asarray(f(jnp.linspace(0.01, 0.99, 50)))
     assert np.all(np.diff(values) >= -1e-12)
-    grads = np.asarray(jax.vmap(jax.grad(lambda a: bounds.closed_form(world, c.with_size(a), eps, reading)))(
-        jnp.linspace(0.01, 0.99, 50)))
+    grad = jax.grad(lambda a: bounds.closed_form(world, c.with_size(a), eps, reading))
+    grads = np.asarray(jax.vmap(grad)(jnp.linspace(0.01, 0.99, 50)))
     t = bounds.closed_form_terms(world, c)
     positive = (values > 1e-9) & (values < 1 - 1e-9)
     if float(t.delta * t.xi) + eps > 0:
@@ -63,7 +63,11 @@ def test_closed_form_increasing_in_size(rw, strategy, eps, reading):
 
 terms = st.builds(
     lambda d, x, nu, b, h: ClosedFormTerms(*map(jnp.float64, (d, x, nu, b, h))),
-    st.one_of(st.just(0.0), st.floats(1e-3, 1)), st.floats(0.01, 1), st.floats(0.05, 1), st.floats(0.5, 1), st.floats(0, 0.5),
+    st.one_of(st.just(0.0), st.floats(1e-3, 1)),
+    st.floats(0.01, 1),
+    st.floats(0.05, 1),
+    st.floats(0.5, 1),
+    st.floats(0, 0.5),
 )
 
 

@@ -6,6 +6,7 @@ Single collective, population level (:mod:`.population`): :func:`closed_form` [H
 within its assumptions, verified by property tests.
 """
 
+from aca_games.bounds.multi import bloc, conflict_mass, multi_closed_form, per_point
 from aca_games.bounds.population import (
     ClosedFormTerms,
     closed_form,
@@ -14,4 +15,14 @@ from aca_games.bounds.population import (
     staircase,
 )
 
-__all__ = ["ClosedFormTerms", "closed_form", "closed_form_terms", "crack_intervals", "staircase"]
+__all__ = [
+    "ClosedFormTerms",
+    "bloc",
+    "closed_form",
+    "closed_form_terms",
+    "conflict_mass",
+    "crack_intervals",
+    "multi_closed_form",
+    "per_point",
+    "staircase",
+]

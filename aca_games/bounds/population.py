@@ -78,13 +78,10 @@ def closed_form_terms(world: World, c: Collective) -> ClosedFormTerms:
     land = world.landing_table(c.signal)
     mass = planting.landing
     inside = mass > 0
-    base_mass = world.base.sum(axis=1)
-    cond = world.base / jnp.where(base_mass > 0, base_mass, 1.0)[:, None]
     label = world.label_index(c.label)
-    rival = jnp.max(jnp.where(planting.target, -1.0, cond), axis=1)
-    gap = jnp.maximum(rival - cond[:, label], 0.0)
-    delta = jnp.max(jnp.where(inside, gap, 0.0))
-    xi = jnp.sum(jnp.where(inside, base_mass, 0.0))
+    delta = label_gaps(world, c.signal, planting.target)[label]
+    xi = world.xi(c.signal)
+    rival = _rival_conditional(world, planting.target)
     sigma = c.noise
     share = 1.0
     resistance = 0.0
@@ -96,6 +93,25 @@ def closed_form_terms(world: World, c: Collective) -> ClosedFormTerms:
     bystander_rate = 1.0 - sigma if c.noise_mode == "drop" else 1.0
     as_array = lambda x: jnp.asarray(x, dtype=jnp.float64)  # noqa: E731
     return ClosedFormTerms(*map(as_array, (delta, xi, net_rate, bystander_rate, resistance)))
+
+
+def _conditional(world: World) -> jax.Array:
+    """``P0(y|x̃)``, 0 at points without base mass."""
+    base_mass = world.base.sum(axis=1)
+    return world.base / jnp.where(base_mass > 0, base_mass, 1.0)[:, None]
+
+
+def _rival_conditional(world: World, target) -> jax.Array:
+    """``max_{y∉T} P0(y|x̃)`` at each point (-1 where every label is a target)."""
+    return jnp.max(jnp.where(target, -1.0, _conditional(world)), axis=1)
+
+
+def label_gaps(world: World, signal: str, target) -> jax.Array:
+    """Conditional gap ``Δ(y) = max_{x̃∈X*} [max_{y'∉T} P0(y'|x̃) - P0(y|x̃)]_+`` for every label
+    ``y``, shape ``(L,)`` (THEORY §3.1's ``Δ`` is the entry of the planted label)."""
+    gap = jnp.maximum(_rival_conditional(world, target)[:, None] - _conditional(world), 0.0)
+    inside = world.landing_mass(signal) > 0
+    return jnp.max(jnp.where(inside[:, None], gap, 0.0), axis=0)
 
 
 def closed_form_value(alpha, terms: ClosedFormTerms, kappa) -> jax.Array:

@@ -1,0 +1,198 @@
+"""Bounds for several collectives at the population level (THEORY §3.3) [BGNAD25, KKVS25].
+
+All collectives act at once; the platform trains on ``P = α_0 P0 + Σ_j α_j E_j``.
+
+**Per point** (the exact form, with full knowledge): collective ``i`` wins at ``x̃`` iff
+``max_{y∈T_i} P - max_{y∉T_i} P > κ``; :func:`per_point` sums ``m_i`` over the points where its own
+planted label clears that bar (the multi-collective staircase); the oracle itself is
+:func:`aca_games.success`. Alignment is asymmetric: ``j`` supports ``i`` at ``x̃`` iff ``j``'s
+planted label there lies in ``T_i``.
+
+**Aggregative closed form (B1).** With the single-collective terms of ``i``
+(:func:`~aca_games.bounds.population.closed_form_terms`: ``Δ_i, ξ_i, ν_i, b_i, h_iΓ_i``), bystanders
+``β_0 = 1 - Σ_{j≠i} α_j - b_i α_i`` and the *conflict mass* of ``j`` on ``i``'s signal set
+
+    ρ_ij = Σ_{x̃∈X*_i} max_{y∉T_i} [E_j(x̃, y) - E_j(x̃, ℓ_i)]_+,
+
+    S_i >= 1 - [β_0 Δ_i ξ_i + α_i h_i Γ_i ξ_i + Σ_{j≠i} α_j ρ_ij + κ] / (α_i ν_i).
+
+For a feature-label ``j`` planting outside ``T_i``, ``ρ_ij = Σ_{X*_i} m_j`` as in THEORY; for a
+supporter ``ρ_ij = 0``. *Proof*: as for the single closed form, adding at each failed point of
+``i`` the rival mass ``α_j (E_j(y') - E_j(ℓ_i)) <= α_j c_ij(x̃)`` of every other collective. ∎
+``∂S_i/∂α_j = (Δ_i ξ_i - ρ_ij)/(α_i ν_i)`` where positive: a conflicting collective whose planting
+misses ``X*_i`` *helps* by displacing bystanders.
+
+**Bloc form (B2, shared signal).** Feature-label collectives on ``i``'s signal pool their planting:
+``ā_y = Σ_j α_j a_j(y)`` with ``a_j(y)`` the share of ``j``'s landing planted on ``y`` (noise
+included; ``drop`` deviators count as bystanders). With the bloc margin
+``μ_i = max_{y∈T_i} ā_y - max_{y∉T_i} ā_y`` and the leading target label ``y_T``:
+
+    S_i >= 1 - [β_0 Δ_i ξ_i + Σ_{j outside the bloc} α_j ρ_ij + κ] / μ_i      if μ_i > 0, else 0,
+
+where ``Δ_i`` is the conditional gap of ``y_T``. *Proof*: at ``x̃`` the margin is at least
+``μ_i m(x̃) - β_0 d(x̃) - Σ_{outside} α_j c_ij(x̃)``; sum over failed points. ∎ Splitting the bloc
+leaves every part's bound unchanged: success inside a bloc is a public good.
+
+Both closed forms apply to planting strategies (``feature_label``, ``feature_only``; the bloc form to
+``feature_label``); other collectives get the trivial bound 0 from them (use :func:`per_point`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from aca_games._knapsack import TIE_TOL
+from aca_games.bounds.population import closed_form_terms, label_gaps
+from aca_games.collective import Collective
+from aca_games.learner import check_eps, slack
+from aca_games.planting import Planting, plant_all, sizes_of, training_mass
+from aca_games.world import World
+
+_CLOSED = ("feature_label", "feature_only")
+
+
+def _sizes(collectives, sizes):
+    return sizes_of(collectives) if sizes is None else jnp.asarray(sizes, dtype=jnp.float64)
+
+
+def per_point(
+    world: World, collectives: Sequence[Collective], eps=0.0, reading: str = "huber", *, sizes=None
+) -> jax.Array:
+    """Multi-collective staircase: ``S_i >= Σ m_i 1[P(x̃, ℓ_i) - max_{y∉T_i} P(x̃, y) > κ]``.
+
+    Equals the oracle at ``ε = 0`` when every target set is the planted label alone.
+
+    >>> w = World(points=["a"], labels=["n", "y"], base=[[0.3, 0.2]], landing={"g": [[0.5, 0.5]]})
+    >>> cs = [Collective("i", 0.1, "g", target="y"), Collective("j", 0.05, "g", target="n")]
+    >>> per_point(w, cs).tolist()   # 'y': 0.85*0.2 + 0.1 = 0.27 < 'n': 0.85*0.3 + 0.05 = 0.305
+    [0.0, 1.0]
+    """
+    check_eps(eps, reading)
+    p = plant_all(world, collectives)
+    P = training_mass(world.base, _sizes(collectives, sizes), p.planted)
+    own = jnp.take_along_axis(P[None], p.label[:, :, None], axis=2)[..., 0]  # (K, P)
+    rival = jnp.max(jnp.where(p.target, -jnp.inf, P[None]), axis=2)
+    margin = jnp.where(jnp.isfinite(rival), own - rival, jnp.inf)
+    return jnp.sum(jnp.where(margin > slack(eps, reading) + TIE_TOL, p.landing, 0.0), axis=1)
+
+
+def conflict_mass(world: World, collectives: Sequence[Collective]) -> jax.Array:
+    """``ρ_ij``: how much of ``j``'s planting competes with ``i`` on ``i``'s signal set; ``(K, K)``
+    with a zero diagonal."""
+    return _conflict(plant_all(world, collectives))
+
+
+def _conflict(p: Planting, relative: bool = True) -> jax.Array:
+    """``c[i, j, x] = max_{y∉T_i(x)} [E_j(x, y) - E_j(x, ℓ_i(x))]_+`` summed over ``X*_i``; with
+    ``relative=False`` the subtracted term is dropped (valid whatever label leads for ``i``)."""
+    own = jnp.take_along_axis(
+        p.planted[None, :, :, :], p.label[:, None, :, None], axis=3
+    )  # (i, j, P, 1)
+    own = own if relative else 0.0
+    excess = jnp.where(~p.target[:, None], p.planted[None] - own, 0.0)  # (i, j, P, L)
+    c = jnp.maximum(jnp.max(excess, axis=3), 0.0)
+    c = jnp.where(p.landing[:, None, :] > 0, c, 0.0)
+    rho = c.sum(axis=2)
+    return rho * (1.0 - jnp.eye(rho.shape[0]))
+
+
+def multi_closed_form(
+    world: World, collectives: Sequence[Collective], eps=0.0, reading: str = "huber", *, sizes=None
+) -> jax.Array:
+    """Aggregative closed form (B1), one bound per collective (THEORY §3.3).
+
+    ``S_i >= 1 - [β_0 Δ_i ξ_i + α_i h_iΓ_i ξ_i + Σ_{j≠i} α_j ρ_ij + κ]/(α_i ν_i)``, clipped to
+    ``[0, 1]``; equals :func:`~aca_games.bounds.closed_form` for one collective.
+
+    >>> w = World(points=["a", "b"], labels=["n", "y"], base=[[0.3, 0.1], [0.2, 0.2]],
+    ...           landing={"g": [[0.5, 0.0], [0.3, 0.2]], "h": [[0.0, 0.0], [1.0, 0.0]]})
+    >>> i = Collective("i", 0.8, "g", target="y")
+    >>> [round(float(b), 4) for b in multi_closed_form(w, [i])]
+    [0.9]
+    >>> rival = Collective("j", 0.1, "h", target="n")   # plants 'n' on b, inside X*_i
+    >>> [round(float(b), 4) for b in multi_closed_form(w, [i.with_size(0.7), rival])]
+    [0.7429, 0.0]
+    """
+    check_eps(eps, reading)
+    collectives = list(collectives)
+    alphas = _sizes(collectives, sizes)
+    rho = conflict_mass(world, collectives)
+    kappa = slack(eps, reading)
+    out = []
+    for i, c in enumerate(collectives):
+        if c.strategy not in _CLOSED:
+            out.append(jnp.float64(0.0))
+            continue
+        t = closed_form_terms(world, c)
+        others = alphas.sum() - alphas[i]
+        bystanders = 1.0 - others - t.bystander_rate * alphas[i]
+        against = bystanders * t.delta * t.xi + alphas[i] * t.resistance * t.xi
+        against = against + jnp.dot(rho[i], alphas) + kappa
+        out.append(_ratio_bound(alphas[i] * t.net_rate, against))
+    return jnp.stack(out)
+
+
+def _ratio_bound(planted, against):
+    """``clip(1 - against/planted, 0, 1)``, 0 when ``planted <= 0`` (no NaN, safe gradients)."""
+    safe = jnp.where(planted > 0, planted, 1.0)
+    return jnp.where(planted > 0, jnp.clip(1.0 - against / safe, 0.0, 1.0), 0.0)
+
+
+def bloc(
+    world: World, collectives: Sequence[Collective], eps=0.0, reading: str = "huber", *, sizes=None
+) -> jax.Array:
+    """Bloc form (B2): feature-label collectives sharing a signal pool their size.
+
+    ``S_i >= 1 - [β_0 Δ_i ξ_i + Σ_{j∉bloc} α_j ρ_ij + κ]/μ_i`` when the bloc margin ``μ_i > 0``.
+
+    >>> w = World(points=["a", "b"], labels=["n", "y"], base=[[0.3, 0.1], [0.2, 0.2]],
+    ...           landing={"g": [[0.5, 0.0], [0.3, 0.2]]})
+    >>> whole = [Collective("i", 0.8, "g", target="y")]
+    >>> halves = [Collective("i1", 0.4, "g", target="y"), Collective("i2", 0.4, "g", target="y")]
+    >>> [round(float(b), 4) for b in bloc(w, whole)], [round(float(b), 4) for b in bloc(w, halves)]
+    ([0.9], [0.9, 0.9])
+    """
+    check_eps(eps, reading)
+    collectives = list(collectives)
+    alphas = _sizes(collectives, sizes)
+    n_labels = len(world.labels)
+    p = plant_all(world, collectives)
+    rho = _conflict(p, relative=False)
+    kappa = slack(eps, reading)
+    # a_j(y): share of j's landing planted on y (feature-label members; drop deviators excluded)
+    shares = jnp.stack([_label_shares(world, c, n_labels) for c in collectives])  # (K, L)
+    dropped = jnp.asarray([c.noise if c.noise_mode == "drop" else 0.0 for c in collectives])
+    out = []
+    for i, c in enumerate(collectives):
+        if c.strategy != "feature_label":
+            out.append(jnp.float64(0.0))
+            continue
+        members = np.array([d.strategy == "feature_label" and d.signal == c.signal
+                            for d in collectives])
+        in_bloc = jnp.where(members, alphas, 0.0)
+        pooled = jnp.dot(in_bloc, shares)  # ā_y, (L,)
+        in_target = p.target[i, 0]
+        lead_mass = jnp.where(in_target, pooled, -jnp.inf)
+        margin = jnp.max(lead_mass) - jnp.max(jnp.where(in_target, -jnp.inf, pooled))
+        delta = label_gaps(world, c.signal, p.target[i])[jnp.argmax(lead_mass)]
+        bystanders = 1.0 - alphas.sum() + jnp.dot(in_bloc, dropped)
+        against = bystanders * delta * world.xi(c.signal)
+        against = against + jnp.dot(rho[i], alphas - in_bloc) + kappa
+        out.append(_ratio_bound(margin, against))
+    return jnp.stack(out)
+
+
+def _label_shares(world: World, c: Collective, n_labels: int) -> jax.Array:
+    if c.strategy != "feature_label":
+        return jnp.zeros(n_labels)
+    shares = (1.0 - c.noise) * jax.nn.one_hot(world.label_index(c.label), n_labels)
+    if c.noise_mode == "scatter":
+        shares = shares + c.noise / n_labels
+    elif c.noise_mode == "misfire":
+        wrong = c.misfire_label or next(y for y in world.labels if y not in c.target)
+        shares = shares + c.noise * jax.nn.one_hot(world.label_index(wrong), n_labels)
+    return shares

@@ -1,0 +1,238 @@
+"""Tables for people and JSON for scripts: what each collective of a scenario can expect.
+
+:func:`single_collective_report` evaluates every collective of a scenario
+(:class:`~aca_games.scenario.Scenario`) *acting alone* (THEORY §3.1): its exact success (the
+oracle of §2), the population bounds (closed form [HMMZ23], staircase [GBJ25]), the finite-sample
+bound [GBJ25] with the population plugged in, and its critical mass under each; plus its exact
+success when *all* collectives act together (§3.3), so interactions show up next to the
+single-collective numbers.
+
+One row is a plain dict (JSON-ready)::
+
+    {"name": "Riverside tenants", "size": 0.06, "signal": "stillair_tag",
+     "strategy": "feature_label", "noise": 0.0,
+     "success": 1.0,                 # exact, acting alone
+     "success_together": 1.0,        # exact, all collectives of the scenario together
+     "meets_target": True,           # success >= analysis.target_success
+     "bounds": {"closed_form": 0.62, "staircase": 1.0, "finite_sample": 0.97},
+     "critical_mass": {"exact": 0.0257, "staircase": 0.0257, "closed_form": 0.195},
+     "notes": []}                    # why a value is missing
+
+Missing values are ``None``: the closed form does not cover ``unplant``/``erase``, the
+finite-sample bound needs ``analysis.N`` (and, for erasing, a label margin). A critical mass of
+``inf`` means no size in ``[0, 1)`` reaches the target. In :func:`to_json` floats are rounded to
+:data:`DIGITS` decimals, ``inf`` becomes the string ``"unreachable"`` and ``None`` becomes ``null``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import TYPE_CHECKING
+
+from rich.table import Table
+
+from aca_games._errors import ACAInputError
+
+if TYPE_CHECKING:
+    from aca_games.scenario import Scenario
+
+#: Decimals kept in JSON output (success values are sums of masses given to ~4 decimals).
+DIGITS = 6
+#: How ``inf`` (an unreachable critical mass) is written in JSON.
+UNREACHABLE = "unreachable"
+
+BOUNDS = ("closed_form", "staircase", "finite_sample")
+CRITICAL = ("exact", "staircase", "closed_form")
+
+
+def single_collective_report(scenario: Scenario) -> list[dict]:
+    """One row per collective (see the module docstring for the keys).
+
+    Example:
+        >>> from aca_games.scenario import load_scenario, default_scenario_path
+        >>> rows = single_collective_report(load_scenario(default_scenario_path()))
+        >>> for r in rows:
+        ...     alpha = round(r["critical_mass"]["exact"], 4)
+        ...     print(r["name"], r["size"], r["success"], r["success_together"], alpha)
+        Riverside tenants 0.06 1.0 1.0 0.0257
+        Hillside seniors 0.035 0.8 1.0 0.0359
+        Market street shops 0.01 0.0 0.2 0.0447
+    """
+    from aca_games import bounds, critical_mass, success
+
+    world, collectives, a = scenario.world, list(scenario.collectives), scenario.analysis
+    learner = {"eps": a.eps, "reading": a.reading}
+    together = [float(x) for x in success(world, collectives, **learner)]
+    rows = []
+    for c, joint in zip(collectives, together, strict=True):
+        notes: list[str] = []
+        alone = float(success(world, [c], **learner)[0])
+        values = {
+            "closed_form": _attempt(notes, "closed_form", bounds.closed_form, world, c, **learner),
+            "staircase": float(bounds.staircase(world, c, **learner)),
+            "finite_sample": _finite_sample(notes, world, c, a, learner),
+        }
+        masses = {
+            kind: _attempt(
+                notes,
+                f"critical_mass[{kind}]",
+                critical_mass,
+                world,
+                c,
+                a.target_success,
+                bound=kind,
+                **learner,
+            )
+            for kind in CRITICAL
+        }
+        rows.append(
+            {
+                "name": c.name,
+                "size": float(c.size),
+                "signal": c.signal,
+                "strategy": c.strategy,
+                "noise": float(c.noise),
+                "success": alone,
+                "success_together": joint,
+                "meets_target": alone >= a.target_success,
+                "bounds": values,
+                "critical_mass": masses,
+                "notes": notes,
+            }
+        )
+    return rows
+
+
+def _attempt(notes: list[str], what: str, fn, *args, **kwargs) -> float | None:
+    """``float(fn(...))``, or ``None`` with a note when the quantity does not apply."""
+    try:
+        return float(fn(*args, **kwargs))
+    except ACAInputError as err:
+        notes.append(f"{what}: {err}")
+        return None
+
+
+def _finite_sample(notes, world, c, analysis, learner) -> float | None:
+    if analysis.N is None:
+        return None
+    from aca_games.bounds import finite_sample
+
+    fn = getattr(finite_sample, "finite_sample", finite_sample)  # module or re-exported function
+    return _attempt(
+        notes,
+        "finite_sample",
+        fn,
+        world,
+        c,
+        n=round(c.size * analysis.N),
+        N=analysis.N,
+        n_test=analysis.n_test,
+        delta=analysis.delta,
+        **learner,
+    )
+
+
+# -- output ---------------------------------------------------------------------------------------
+def _fmt(x, *, mass: bool = False) -> str:
+    if x is None:
+        return "n/a"
+    if isinstance(x, float) and math.isinf(x):
+        return "unreachable"
+    return f"{x:.4f}" if mass else f"{x:.3f}"
+
+
+def render_table(rows: list[dict], target_success: float | None = None) -> Table:
+    """A rich table: one line per collective; success in green if it meets ``target_success``."""
+    title = "Each collective acting alone (exact oracle, lower bounds, critical mass)"
+    if target_success is not None:
+        title += f"; target success {target_success:g}"
+    table = Table(title=title, title_justify="left", header_style="bold")
+    for header in (
+        "collective",
+        "size",
+        "success\nalone",
+        "success\ntogether",
+        "closed\nform",
+        "stair-\ncase",
+        "finite\nsample",
+        "α* exact",
+        "α* stair-\ncase",
+        "α* closed\nform",
+    ):
+        table.add_column(header, justify="left" if header == "collective" else "right")
+    for r in rows:
+        s = _fmt(r["success"])
+        if target_success is not None:
+            s = f"[green]{s}[/]" if r["success"] >= target_success else f"[red]{s}[/]"
+        table.add_row(
+            r["name"],
+            _fmt(r["size"], mass=True),
+            s,
+            _fmt(r["success_together"]),
+            *(_fmt(r["bounds"][k]) for k in BOUNDS),
+            *(_fmt(r["critical_mass"][k], mass=True) for k in CRITICAL),
+        )
+    return table
+
+
+def world_table(scenario: Scenario) -> Table:
+    """The world at a glance: base mass per label and landing mass per signal at every point."""
+    import numpy as np
+
+    world = scenario.world
+    table = Table(
+        title=f"World: {len(world.points)} points, {len(world.labels)} labels, "
+        f"{len(world.signals)} signals",
+        title_justify="left",
+        header_style="bold",
+    )
+    table.add_column("point")
+    for y in world.labels:
+        table.add_column(f"P0 {y}", justify="right")
+    for g in world.signals:
+        table.add_column(f"m {g}", justify="right", style="cyan")
+    base = np.asarray(world.base)
+    landing = {g: np.asarray(world.landing_mass(g)) for g in world.signals}
+    for i, point in enumerate(world.points):
+        table.add_row(
+            point,
+            *(f"{x:.4f}" for x in base[i]),
+            *(f"{landing[g][i]:.2f}" if landing[g][i] else "" for g in world.signals),
+        )
+    return table
+
+
+def _clean(x):
+    if isinstance(x, dict):
+        return {k: _clean(val) for k, val in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_clean(val) for val in x]
+    if isinstance(x, float):
+        if math.isinf(x):
+            return UNREACHABLE
+        if math.isnan(x):
+            return None
+        return round(x, DIGITS)
+    return x
+
+
+def to_json(rows: list[dict], scenario: Scenario | None = None) -> str:
+    """Rows as JSON (floats rounded to :data:`DIGITS` decimals, ``inf`` -> ``"unreachable"``,
+    ``None`` -> ``null``).
+
+    Without ``scenario`` the document is the list of rows. With it, an object
+    ``{"scenario": name, "source": file, "analysis": {...}, "collectives": rows}``.
+
+    >>> to_json([{"name": "a", "x": 1 / 3, "m": float("inf"), "b": None}])
+    '[{"name": "a", "x": 0.333333, "m": "unreachable", "b": null}]'
+    """
+    if scenario is None:
+        return json.dumps(_clean(rows), ensure_ascii=False)
+    doc = {
+        "scenario": scenario.name,
+        "source": scenario.source,
+        "analysis": scenario.analysis.model_dump(),
+        "collectives": rows,
+    }
+    return json.dumps(_clean(doc), ensure_ascii=False, indent=2)
