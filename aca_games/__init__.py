@@ -11,6 +11,7 @@ from aca_games import bounds  # noqa: E402
 from aca_games._errors import ACAInputError  # noqa: E402
 from aca_games.collective import Collective  # noqa: E402
 from aca_games.critical_mass import critical_mass  # noqa: E402
+from aca_games.interaction import Alignment, alignment, externalities  # noqa: E402
 from aca_games.learner import slack  # noqa: E402
 from aca_games.oracle import decisions, success  # noqa: E402
 from aca_games.planting import Planting, plant, plant_all  # noqa: E402
@@ -18,12 +19,15 @@ from aca_games.world import World  # noqa: E402
 
 __all__ = [
     "ACAInputError",
+    "Alignment",
     "Collective",
     "Planting",
     "World",
+    "alignment",
     "bounds",
     "critical_mass",
     "decisions",
+    "externalities",
     "plant",
     "plant_all",
     "slack",
