@@ -6,6 +6,7 @@ Single collective, population level (:mod:`.population`): :func:`closed_form` [H
 within its assumptions, verified by property tests.
 """
 
+from aca_games.bounds import smooth
 from aca_games.bounds.multi import bloc, conflict_mass, multi_closed_form, per_point
 from aca_games.bounds.population import (
     ClosedFormTerms,
@@ -24,5 +25,6 @@ __all__ = [
     "crack_intervals",
     "multi_closed_form",
     "per_point",
+    "smooth",
     "staircase",
 ]

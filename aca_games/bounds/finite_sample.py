@@ -161,72 +161,101 @@ def population_counts(world: World, collective: Collective, n, n_estimate=None) 
     return Counts(n_est * world.base, n_act * land, n_est, n_act)
 
 
-def planted_label(world: World, collective: Collective, base) -> tuple[jax.Array, jax.Array]:
-    """The label ``ℓ̂(x̃)`` the collective plants and the rival mask, from (estimated) base mass.
+class Rules(NamedTuple):
+    """A collective's strategy against a world, encoded as arrays (so that one compiled kernel
+    serves every strategy of a given world shape). Flags are 0.0 or 1.0.
 
-    ``base`` may be counts or masses: only its per-point argmax matters. Feature-label and
-    feature-only plant their fixed label; unplanting the strongest target label of ``base``;
-    erasing its modal label (whose rivals are then every other label).
-
-    Returns:
-        ``(label, rival)``: integer labels ``(P,)`` and a boolean rival mask ``(P, L)``.
+    Compliant members' submissions, from signalled data ``m`` and original data ``b`` (counts or
+    fractions) and the planted label ``ℓ̂`` (``onehot``), mirror :func:`aca_games.planting.plant`:
+    ``whole_row · m(x̃) 1[y = ℓ̂] + own_label · m(x̃, y) 1[y = ℓ̂] + unmoved · b(x̃, y) 1[y ≠ ℓ̂]``.
     """
+
+    target: jax.Array  #: success mask T(x̃, y) (erase: base modal labels), bool (P, L)
+    candidates: jax.Array  #: ℓ̂(x̃) = argmax of own base counts over these labels, bool (P, L)
+    rivals_off_label: jax.Array  #: 1: rivals are all labels but ℓ̂ (erase), else those outside T
+    whole_row: jax.Array  #: 1: members plant their whole signalled row (FL, unplant, erase)
+    own_label: jax.Array  #: 1: only members whose label is ℓ̂ move (feature_only)
+    unmoved: jax.Array  #: 1: the other members submit their original data (feature_only hardt)
+    estimators: jax.Array  #: 1: some members only estimate (unplant)
+    noise: jax.Array  #: deviating fraction σ
+    drop: jax.Array  #: 1: deviators submit their original data (drop)
+    deviant_label: jax.Array  #: else their signalled point with this label distribution, (L,)
+
+
+def rules(world: World, collective: Collective) -> Rules:
+    """Encode ``collective``'s strategy against ``world`` (validates names and target set)."""
     c = collective
+    n_points, n_labels = len(world.points), len(world.labels)
+    target = target_mask(world, c)
     if c.strategy == "erase":
-        label = jnp.argmax(base, axis=1)
-        return label, ~jax.nn.one_hot(label, len(world.labels), dtype=bool)
-    target = jnp.asarray(target_mask(world, c))
-    if c.strategy == "unplant":
-        label = jnp.argmax(jnp.where(target, base, -1.0), axis=1)
+        candidates = np.ones_like(target)
+    elif c.strategy == "unplant":
+        candidates = target
     else:
-        label = jnp.full(len(world.points), world.label_index(c.label))
-    return label, ~target
+        candidates = np.zeros_like(target)
+        candidates[:, world.label_index(c.label)] = True
+    # _deviation picks the misfire label and raises if none; erasing has no default wrong label
+    misfire_target = np.ones_like(target) if c.strategy == "erase" else target
+    unit = _deviation(world, c, world.base, jnp.ones(n_points), misfire_target)
+    deviant_label = unit[0] if c.noise_mode != "drop" else jnp.full(n_labels, 1.0 / n_labels)
+    feature_only = c.strategy == "feature_only"
+    flags = {
+        "rivals_off_label": c.strategy == "erase",
+        "whole_row": not feature_only,
+        "own_label": feature_only,
+        "unmoved": feature_only and c.variant == "hardt",
+        "estimators": c.strategy == "unplant",
+        "drop": c.noise_mode == "drop",
+    }
+    as_float = lambda x: jnp.array(x, dtype=jnp.float64)  # noqa: E731  (no weak types)
+    return Rules(
+        target=jnp.array(target, dtype=bool),
+        candidates=jnp.array(candidates, dtype=bool),
+        noise=as_float(c.noise),
+        deviant_label=as_float(deviant_label),
+        **{k: as_float(float(b)) for k, b in flags.items()},
+    )
 
 
-def deviation(world: World, collective: Collective, base, mass) -> jax.Array:
-    """What deviating members submit per unit (:func:`aca_games.planting._deviation`), computed
-    from the given ``base`` and landing ``mass`` (estimates, counts, or the truth)."""
-    c = collective
-    # The target only picks the default misfire label; erasing has none (and a base-dependent
-    # target), so an all-target mask makes _deviation ask for misfire_label.
-    shape = (len(world.points), len(world.labels))
-    target = np.ones(shape, bool) if c.strategy == "erase" else target_mask(world, c)
-    return _deviation(world, c, base, mass, target)
+def planted_onehot(r: Rules, base) -> jax.Array:
+    """``1[y = ℓ̂(x̃)]``, ``ℓ̂`` the argmax of ``base`` (counts or masses) over the candidates."""
+    label = jnp.argmax(jnp.where(r.candidates, base, -1.0), axis=1)
+    return jax.nn.one_hot(label, r.candidates.shape[1], dtype=jnp.float64)
 
 
-def member_submissions(collective: Collective, landing, base, onehot) -> jax.Array:
-    """Submissions of the members who follow the strategy (no noise), same units as the inputs.
-
-    ``landing``: signalled data ``(g(x), y)``; ``base``: original data ``(x, y)``; ``onehot``: the
-    planted label per point, ``(P, L)``. Mirrors :func:`aca_games.planting.plant`.
-    """
-    if collective.strategy != "feature_only":
-        return landing.sum(axis=1, keepdims=True) * onehot
-    moved = landing * onehot
-    if collective.variant == "hardt":
-        return moved + base * (1.0 - onehot)
-    return moved
+def compliant_submissions(r: Rules, landing, base, onehot) -> jax.Array:
+    """Submissions of the members who follow the strategy, in the units of the inputs."""
+    row = landing.sum(axis=1, keepdims=True)
+    moved = r.whole_row * row * onehot + r.own_label * landing * onehot
+    return moved + r.unmoved * base * (1.0 - onehot)
 
 
-def _point_bounds(world, c, counts, n_est, n_act, N, delta_tilde, kappa):
-    """``(lb(x̃), m̂(x̃))`` per point (see the module docstring)."""
-    base_hat = counts.base / n_est
-    land_hat = counts.landing / n_act
+def estimated_planting(r: Rules, base_hat, land_hat) -> tuple[jax.Array, jax.Array]:
+    """``(Ê, onehot of ℓ̂)``: the acting members' submissions per acting member, estimated from
+    base mass ``P̂0`` and landing table ``m̂`` (module docstring). With the true tables this is
+    :func:`aca_games.planting.plant`'s planted table."""
     mass_hat = land_hat.sum(axis=1)
-    label, rival = planted_label(world, c, base_hat)
-    onehot = jax.nn.one_hot(label, len(world.labels), dtype=base_hat.dtype)
-    members = member_submissions(c, land_hat, base_hat, onehot)
-    deviators = deviation(world, c, base_hat, mass_hat)
-    planted = (1.0 - c.noise) * members + c.noise * deviators
+    onehot = planted_onehot(r, base_hat)
+    members = compliant_submissions(r, land_hat, base_hat, onehot)
+    deviators = r.drop * base_hat + (1.0 - r.drop) * mass_hat[:, None] * r.deviant_label[None, :]
+    return (1.0 - r.noise) * members + r.noise * deviators, onehot
+
+
+@jax.jit
+def _point_bounds(r: Rules, base, landing, sizes, delta_tilde, kappa):
+    """``(lb(x̃), m̂(x̃))`` per point (module docstring); ``sizes = (n_estimate, n_act, N)``."""
+    n_est, n_act, N = sizes[0], sizes[1], sizes[2]
+    base_hat = base / n_est
+    land_hat = landing / n_act
+    planted, onehot = estimated_planting(r, base_hat, land_hat)
+    rival = jnp.where(r.rivals_off_label > 0, onehot == 0, ~r.target)
     at_label = lambda t: jnp.sum(t * onehot, axis=1, keepdims=True)  # noqa: E731
     R = lambda k: radius(k, delta_tilde)  # noqa: E731
-    share = n_act / N
-    rest = (N - n_act) / N
-    gap = share * (at_label(planted) - planted - 2.0 * R(n_act)) - rest * (
+    gap = (n_act / N) * (at_label(planted) - planted - 2.0 * R(n_act)) - ((N - n_act) / N) * (
         base_hat - at_label(base_hat) + 2.0 * R(n_est) + 2.0 * R(N - n_act)
     )
     lb = jnp.min(jnp.where(rival, gap, jnp.inf), axis=1) - kappa
-    return lb, mass_hat
+    return lb, land_hat.sum(axis=1)
 
 
 def finite_sample(
@@ -303,8 +332,7 @@ def finite_sample(
         if not 0.0 < d < 1.0:
             raise ACAInputError(f"delta: {d!r} is outside (0, 1); pass a failure probability")
     check_eps(eps, reading)
-    if c.strategy != "erase":
-        target_mask(world, c)  # validates the target set against the world
+    r = rules(world, c)
     delta_tilde = union_delta(world, c.strategy, delta)
     if c.strategy == "erase":
         _check_erase(world, c, n, N, delta_tilde, label_margin)
@@ -316,9 +344,9 @@ def finite_sample(
         counts = population_counts(world, c, n, n_estimate)
     else:
         counts = _check_counts(world, counts, n_est, n_act)
-    lb, mass_hat = _point_bounds(
-        world, c, counts, n_est, n_act, N, delta_tilde, slack(eps, reading)
-    )
+    sizes = jnp.stack([jnp.asarray(k, dtype=jnp.float64) for k in (n_est, n_act, N)])
+    kappa = jnp.asarray(slack(eps, reading), dtype=jnp.float64)
+    lb, mass_hat = _point_bounds(r, counts.base, counts.landing, sizes, delta_tilde, kappa)
     certified = jnp.sum(jnp.where(lb > 0, mass_hat, 0.0))
     bound = certified - radius(n_act, delta_tilde) - radius(n_test, delta_tilde)
     return jnp.maximum(bound, 0.0)
@@ -366,17 +394,13 @@ def _check_counts(world, counts, n_est, n_act) -> Counts:
         got = jnp.shape(getattr(counts, name))
         if got != shape:
             hint = "; for a batch of counts use jax.vmap" if got[-2:] == shape else ""
-            raise ACAInputError(
-                f"counts.{name}: shape {got} does not match (points, labels) = {shape}{hint}"
-            )
+            raise ACAInputError(f"counts.{name}: shape {got} does not match (points, labels) = {shape}{hint}")
     totals = {"base": n_est, "landing": n_act}
     if v.is_concrete((counts.base, counts.landing, n_est, n_act)):
         for name, total in totals.items():
             arr = v.finite_array(f"counts.{name}", getattr(counts, name))
             if np.any(arr < 0):
-                raise ACAInputError(
-                    f"counts.{name}: counts must be nonnegative, got {arr.tolist()}"
-                )
+                raise ACAInputError(f"counts.{name}: counts must be nonnegative, got {arr.tolist()}")
             if arr.sum() > total * (1 + v.SUM_TOL):
                 who = "n_estimate" if name == "base" else "n_act"
                 raise ACAInputError(

@@ -46,7 +46,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from aca_games._knapsack import TIE_TOL
-from aca_games.bounds.population import closed_form_terms, label_gaps
+from aca_games.bounds.population import clip01, closed_form_terms, label_gaps, ratio_bound
 from aca_games.collective import Collective
 from aca_games.learner import check_eps, slack
 from aca_games.planting import Planting, plant_all, sizes_of, training_mass
@@ -89,9 +89,7 @@ def conflict_mass(world: World, collectives: Sequence[Collective]) -> jax.Array:
 def _conflict(p: Planting, relative: bool = True) -> jax.Array:
     """``c[i, j, x] = max_{y∉T_i(x)} [E_j(x, y) - E_j(x, ℓ_i(x))]_+`` summed over ``X*_i``; with
     ``relative=False`` the subtracted term is dropped (valid whatever label leads for ``i``)."""
-    own = jnp.take_along_axis(
-        p.planted[None, :, :, :], p.label[:, None, :, None], axis=3
-    )  # (i, j, P, 1)
+    own = jnp.take_along_axis(p.planted[None, :, :, :], p.label[:, None, :, None], axis=3)  # (i, j, P, 1)
     own = own if relative else 0.0
     excess = jnp.where(~p.target[:, None], p.planted[None] - own, 0.0)  # (i, j, P, L)
     c = jnp.maximum(jnp.max(excess, axis=3), 0.0)
@@ -101,12 +99,19 @@ def _conflict(p: Planting, relative: bool = True) -> jax.Array:
 
 
 def multi_closed_form(
-    world: World, collectives: Sequence[Collective], eps=0.0, reading: str = "huber", *, sizes=None
+    world: World,
+    collectives: Sequence[Collective],
+    eps=0.0,
+    reading: str = "huber",
+    *,
+    sizes=None,
+    clip=clip01,
 ) -> jax.Array:
     """Aggregative closed form (B1), one bound per collective (THEORY §3.3).
 
     ``S_i >= 1 - [β_0 Δ_i ξ_i + α_i h_iΓ_i ξ_i + Σ_{j≠i} α_j ρ_ij + κ]/(α_i ν_i)``, clipped to
-    ``[0, 1]``; equals :func:`~aca_games.bounds.closed_form` for one collective.
+    ``[0, 1]`` (by ``clip``; smooth surrogates pass a soft clip); equals
+    :func:`~aca_games.bounds.closed_form` for one collective.
 
     >>> w = World(points=["a", "b"], labels=["n", "y"], base=[[0.3, 0.1], [0.2, 0.2]],
     ...           landing={"g": [[0.5, 0.0], [0.3, 0.2]], "h": [[0.0, 0.0], [1.0, 0.0]]})
@@ -132,14 +137,8 @@ def multi_closed_form(
         bystanders = 1.0 - others - t.bystander_rate * alphas[i]
         against = bystanders * t.delta * t.xi + alphas[i] * t.resistance * t.xi
         against = against + jnp.dot(rho[i], alphas) + kappa
-        out.append(_ratio_bound(alphas[i] * t.net_rate, against))
+        out.append(ratio_bound(alphas[i] * t.net_rate, against, clip))
     return jnp.stack(out)
-
-
-def _ratio_bound(planted, against):
-    """``clip(1 - against/planted, 0, 1)``, 0 when ``planted <= 0`` (no NaN, safe gradients)."""
-    safe = jnp.where(planted > 0, planted, 1.0)
-    return jnp.where(planted > 0, jnp.clip(1.0 - against / safe, 0.0, 1.0), 0.0)
 
 
 def bloc(
@@ -171,8 +170,7 @@ def bloc(
         if c.strategy != "feature_label":
             out.append(jnp.float64(0.0))
             continue
-        members = np.array([d.strategy == "feature_label" and d.signal == c.signal
-                            for d in collectives])
+        members = np.array([d.strategy == "feature_label" and d.signal == c.signal for d in collectives])
         in_bloc = jnp.where(members, alphas, 0.0)
         pooled = jnp.dot(in_bloc, shares)  # ā_y, (L,)
         in_target = p.target[i, 0]
@@ -182,7 +180,7 @@ def bloc(
         bystanders = 1.0 - alphas.sum() + jnp.dot(in_bloc, dropped)
         against = bystanders * delta * world.xi(c.signal)
         against = against + jnp.dot(rho[i], alphas - in_bloc) + kappa
-        out.append(_ratio_bound(margin, against))
+        out.append(ratio_bound(margin, against))
     return jnp.stack(out)
 
 

@@ -114,14 +114,23 @@ def label_gaps(world: World, signal: str, target) -> jax.Array:
     return jnp.max(jnp.where(inside[:, None], gap, 0.0), axis=0)
 
 
-def closed_form_value(alpha, terms: ClosedFormTerms, kappa) -> jax.Array:
-    """The closed-form bound as a function of size, terms and slack (smooth where positive)."""
+def clip01(x):
+    """Clip to ``[0, 1]``: a success probability. Smooth surrogates substitute a soft clip."""
+    return jnp.clip(x, 0.0, 1.0)
+
+
+def ratio_bound(planted, against, clip=clip01) -> jax.Array:
+    """``clip(1 - against/planted)``, and 0 when ``planted <= 0`` (no NaN, safe gradients)."""
+    safe = jnp.where(planted > 0, planted, 1.0)
+    return jnp.where(planted > 0, clip(1.0 - against / safe), 0.0)
+
+
+def closed_form_value(alpha, terms: ClosedFormTerms, kappa, clip=clip01) -> jax.Array:
+    """The closed-form bound as a function of size, terms and slack (smooth where in (0, 1))."""
     alpha = jnp.asarray(alpha, dtype=jnp.float64)
-    planted = alpha * terms.net_rate
     against = (1.0 - terms.bystander_rate * alpha) * terms.delta * terms.xi
     against = against + alpha * terms.resistance * terms.xi + kappa
-    safe = jnp.where(planted > 0, planted, 1.0)
-    return jnp.where(planted > 0, jnp.clip(1.0 - against / safe, 0.0, 1.0), 0.0)
+    return ratio_bound(alpha * terms.net_rate, against, clip)
 
 
 def closed_form(world: World, collective: Collective, eps=0.0, reading: str = "huber") -> jax.Array:
