@@ -11,6 +11,7 @@ from aca_games import bounds  # noqa: E402
 from aca_games._errors import ACAInputError  # noqa: E402
 from aca_games.collective import Collective  # noqa: E402
 from aca_games.critical_mass import critical_mass  # noqa: E402
+from aca_games.game import ACAGame, Player  # noqa: E402
 from aca_games.interaction import Alignment, alignment, externalities  # noqa: E402
 from aca_games.learner import slack  # noqa: E402
 from aca_games.oracle import decisions, success  # noqa: E402
@@ -18,6 +19,8 @@ from aca_games.planting import Planting, plant, plant_all  # noqa: E402
 from aca_games.world import World  # noqa: E402
 
 __all__ = [
+    "ACAGame",
+    "Player",
     "ACAInputError",
     "Alignment",
     "Collective",

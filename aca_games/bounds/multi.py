@@ -46,7 +46,13 @@ import jax.numpy as jnp
 import numpy as np
 
 from aca_games._knapsack import TIE_TOL
-from aca_games.bounds.population import clip01, closed_form_terms, label_gaps, ratio_bound
+from aca_games.bounds.population import (
+    ClosedFormTerms,
+    clip01,
+    closed_form_terms,
+    label_gaps,
+    ratio_bound,
+)
 from aca_games.collective import Collective
 from aca_games.learner import check_eps, slack
 from aca_games.planting import Planting, plant_all, sizes_of, training_mass
@@ -73,11 +79,16 @@ def per_point(
     """
     check_eps(eps, reading)
     p = plant_all(world, collectives)
-    P = training_mass(world.base, _sizes(collectives, sizes), p.planted)
+    return per_point_kernel(world.base, p, _sizes(collectives, sizes), slack(eps, reading))
+
+
+def per_point_kernel(base, p: Planting, sizes, kappa) -> jax.Array:
+    """:func:`per_point` from arrays (stacked plantings ``(K, ...)``, sizes ``(K,)``)."""
+    P = training_mass(base, sizes, p.planted)
     own = jnp.take_along_axis(P[None], p.label[:, :, None], axis=2)[..., 0]  # (K, P)
     rival = jnp.max(jnp.where(p.target, -jnp.inf, P[None]), axis=2)
     margin = jnp.where(jnp.isfinite(rival), own - rival, jnp.inf)
-    return jnp.sum(jnp.where(margin > slack(eps, reading) + TIE_TOL, p.landing, 0.0), axis=1)
+    return jnp.sum(jnp.where(margin > kappa + TIE_TOL, p.landing, 0.0), axis=1)
 
 
 def conflict_mass(world: World, collectives: Sequence[Collective]) -> jax.Array:
@@ -124,21 +135,26 @@ def multi_closed_form(
     """
     check_eps(eps, reading)
     collectives = list(collectives)
-    alphas = _sizes(collectives, sizes)
-    rho = conflict_mass(world, collectives)
-    kappa = slack(eps, reading)
-    out = []
-    for i, c in enumerate(collectives):
-        if c.strategy not in _CLOSED:
-            out.append(jnp.float64(0.0))
-            continue
-        t = closed_form_terms(world, c)
-        others = alphas.sum() - alphas[i]
-        bystanders = 1.0 - others - t.bystander_rate * alphas[i]
-        against = bystanders * t.delta * t.xi + alphas[i] * t.resistance * t.xi
-        against = against + jnp.dot(rho[i], alphas) + kappa
-        out.append(ratio_bound(alphas[i] * t.net_rate, against, clip))
-    return jnp.stack(out)
+    p = plant_all(world, collectives)
+    terms, covered = stacked_terms(world, collectives)
+    return b1_kernel(p, terms, covered, _sizes(collectives, sizes), slack(eps, reading), clip)
+
+
+def stacked_terms(world: World, collectives: Sequence[Collective]):
+    """Closed-form terms of every collective, stacked, and a mask of those the form covers."""
+    zero = ClosedFormTerms(*(jnp.float64(0.0),) * 5)
+    covered = [c.strategy in _CLOSED for c in collectives]
+    terms = [closed_form_terms(world, c) if ok else zero for c, ok in zip(collectives, covered, strict=True)]
+    return jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *terms), jnp.asarray(covered)
+
+
+def b1_kernel(p: Planting, terms: ClosedFormTerms, covered, sizes, kappa, clip=clip01) -> jax.Array:
+    """:func:`multi_closed_form` from arrays: stacked plantings, terms and sizes ``(K,)``."""
+    others = sizes.sum() - sizes
+    bystanders = 1.0 - others - terms.bystander_rate * sizes
+    against = (bystanders * terms.delta + sizes * terms.resistance) * terms.xi
+    against = against + _conflict(p) @ sizes + kappa
+    return jnp.where(covered, ratio_bound(sizes * terms.net_rate, against, clip), 0.0)
 
 
 def bloc(

@@ -27,7 +27,7 @@ from aca_games.bounds.multi import multi_closed_form
 from aca_games.bounds.population import closed_form_terms, closed_form_value
 from aca_games.collective import Collective
 from aca_games.learner import check_eps, slack
-from aca_games.planting import plant_all, sizes_of, training_mass
+from aca_games.planting import Planting, plant_all, sizes_of, training_mass
 from aca_games.world import World
 
 
@@ -79,7 +79,12 @@ def smooth_success(
     collectives = [collectives] if isinstance(collectives, Collective) else list(collectives)
     p = plant_all(world, collectives)
     alphas = sizes_of(collectives) if sizes is None else jnp.asarray(sizes, dtype=jnp.float64)
-    P = training_mass(world.base, alphas, p.planted)[None]  # (1, P, L)
+    return smooth_kernel(world.base, p, alphas, slack(eps, reading), tau, planted_label_only)
+
+
+def smooth_kernel(base, p: Planting, sizes, kappa, tau, planted_label_only: bool = False) -> jax.Array:
+    """:func:`smooth_success` from arrays (stacked plantings ``(K, ...)``, sizes ``(K,)``)."""
+    P = training_mass(base, sizes, p.planted)[None]  # (1, P, L)
     if planted_label_only:
         lead = jnp.take_along_axis(P, p.label[:, :, None], axis=2)[..., 0]
     else:
@@ -87,8 +92,7 @@ def smooth_success(
     has_rival = jnp.any(~p.target, axis=2)
     rival = soft_max(P, ~p.target & has_rival[..., None], tau)
     margin = jnp.where(has_rival, lead - jnp.where(has_rival, rival, 0.0), 1.0)
-    threshold = slack(eps, reading) + TIE_TOL
-    return jnp.sum(p.landing * jax.nn.sigmoid((margin - threshold) / tau), axis=1)
+    return jnp.sum(p.landing * jax.nn.sigmoid((margin - kappa - TIE_TOL) / tau), axis=1)
 
 
 def smooth_closed_form(world: World, collective: Collective, tau=1e-3, eps=0.0, reading="huber"):
