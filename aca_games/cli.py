@@ -19,6 +19,7 @@ another folder, or to ``off`` to disable the cache.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from pathlib import Path
@@ -26,6 +27,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from aca_games._errors import ACAInputError
 
@@ -55,7 +57,6 @@ ScenarioArg = Annotated[
 
 def _fail_on_errors(fn):
     """Map bad input to exit code 2 and anything unexpected to exit code 1."""
-    import functools
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -65,10 +66,10 @@ def _fail_on_errors(fn):
         except (typer.Exit, typer.Abort):
             raise
         except ACAInputError as e:
-            err.print(f"error: {e}", style="red", markup=False, highlight=False)
+            err.print(f"error: {e}", style="red", markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
-        except Exception as e:  # noqa: BLE001 - the CLI's last line of defence
-            err.print(f"internal error: {type(e).__name__}: {e}", style="red", markup=False)
+        except Exception as e:  # the CLI's last line of defence
+            err.print(f"internal error: {type(e).__name__}: {e}", style="red", markup=False, soft_wrap=True)
             err.print("This is a bug; please report it with the scenario file.", style="red")
             if os.environ.get("ACA_GAMES_DEBUG"):
                 raise
@@ -121,18 +122,18 @@ def run(
 
     out = _console()
     s = load_scenario(_resolve(scenario))
+    if out_dir is not None:
+        _write(out_dir / "report.json")  # fail before computing
     _enable_jax_cache()
     if not json_:
-        out.rule(f"[bold]{s.name}")
+        out.rule(f"[bold]{escape(s.name)}")
         if s.description:
-            out.print(s.description, highlight=False)
-        out.print(f"[dim]{s.source}[/]", highlight=False)
+            out.print(s.description, highlight=False, markup=False)
+        out.print(s.source, style="dim", highlight=False, markup=False)
         out.print(world_table(s))
         a = s.analysis
         finite = f"N = {a.N}, n_test = {a.n_test}, δ = {a.delta}" if a.N else "off (no N)"
-        out.print(
-            f"Learner: ε = {a.eps:g} ({a.reading}); finite-sample bound: {finite}", highlight=False
-        )
+        out.print(f"Learner: ε = {a.eps:g} ({a.reading}); finite-sample bound: {finite}", highlight=False)
         with out.status("computing success, bounds and critical masses..."):
             rows = single_collective_report(s)
     else:
@@ -147,10 +148,20 @@ def run(
             "lower bounds on it; α*: smallest size reaching the target acting alone.[/]"
         )
     if out_dir is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        (out_dir / "report.json").write_text(document + "\n", encoding="utf-8")
+        target = out_dir / "report.json"
+        _write(target, document + "\n")
         if not json_:
-            out.print(f"wrote {out_dir / 'report.json'}", highlight=False)
+            out.print(f"wrote {target}", highlight=False, markup=False)
+
+
+def _write(path: Path, text: str | None = None) -> None:
+    """Create ``path``'s folder and write ``text`` (if given); an OSError is bad input (exit 2)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if text is not None:
+            path.write_text(text, encoding="utf-8")
+    except OSError as e:
+        raise ACAInputError(f"--out: cannot write {path} ({e.strerror}); pick a writable folder") from None
 
 
 @app.command()
@@ -165,10 +176,10 @@ def validate(
     w = s.world
     out = _console()
     out.print(
-        f"ok: {s.name}: {len(w.points)} points, {len(w.labels)} labels, "
-        f"{len(s.collectives)} collectives",
+        f"ok: {s.name}: {len(w.points)} points, {len(w.labels)} labels, {len(s.collectives)} collectives",
         highlight=False,
         markup=False,
+        soft_wrap=True,
     )
 
 

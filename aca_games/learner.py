@@ -30,8 +30,11 @@ def check_eps(eps, reading: str):
         if not 0 <= x < upper:
             raise ACAInputError(
                 f"eps: {x!r} is outside [0, {upper:g}) for reading {reading!r}"
-                + ("; with eps >= 1/2 a TV-close learner can output anything" if reading == "tv"
-                   else "; the huber reading needs eps < 1")
+                + (
+                    "; with eps >= 1/2 a TV-close learner can output anything"
+                    if reading == "tv"
+                    else "; the huber reading needs eps < 1"
+                )
             )
     return eps
 

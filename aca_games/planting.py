@@ -109,9 +109,7 @@ def _deviation(world, c, base, mass, target) -> jax.Array:
     else:
         outside = np.flatnonzero(~np.asarray(target)[0])
         if c.strategy == "erase" or outside.size == 0:
-            raise ACAInputError(
-                f"{c.name}.misfire_label: name the wrong label that misfiring members plant"
-            )
+            raise ACAInputError(f"{c.name}.misfire_label: name the wrong label that misfiring members plant")
         wrong = int(outside[0])
     return mass[:, None] * jax.nn.one_hot(wrong, n_labels, dtype=base.dtype)[None, :]
 

@@ -30,9 +30,13 @@ import json
 import math
 from typing import TYPE_CHECKING
 
+from rich.markup import escape
 from rich.table import Table
 
+from aca_games import bounds, critical_mass, success
 from aca_games._errors import ACAInputError
+from aca_games.bounds import finite_sample as _finite_sample_api
+from aca_games.critical_mass import TARGET_TOL
 
 if TYPE_CHECKING:
     from aca_games.scenario import Scenario
@@ -59,8 +63,6 @@ def single_collective_report(scenario: Scenario) -> list[dict]:
         Hillside seniors 0.035 0.8 1.0 0.0359
         Market street shops 0.01 0.0 0.2 0.0447
     """
-    from aca_games import bounds, critical_mass, success
-
     world, collectives, a = scenario.world, list(scenario.collectives), scenario.analysis
     learner = {"eps": a.eps, "reading": a.reading}
     together = [float(x) for x in success(world, collectives, **learner)]
@@ -95,13 +97,18 @@ def single_collective_report(scenario: Scenario) -> list[dict]:
                 "noise": float(c.noise),
                 "success": alone,
                 "success_together": joint,
-                "meets_target": alone >= a.target_success,
+                "meets_target": meets(alone, a.target_success),
                 "bounds": values,
                 "critical_mass": masses,
                 "notes": notes,
             }
         )
     return rows
+
+
+def meets(success_value: float, target_success: float) -> bool:
+    """``S >= S*`` up to :data:`aca_games.critical_mass.TARGET_TOL` (sums of float masses)."""
+    return success_value >= target_success - TARGET_TOL
 
 
 def _attempt(notes: list[str], what: str, fn, *args, **kwargs) -> float | None:
@@ -116,9 +123,8 @@ def _attempt(notes: list[str], what: str, fn, *args, **kwargs) -> float | None:
 def _finite_sample(notes, world, c, analysis, learner) -> float | None:
     if analysis.N is None:
         return None
-    from aca_games.bounds import finite_sample
-
-    fn = getattr(finite_sample, "finite_sample", finite_sample)  # module or re-exported function
+    # ``aca_games.bounds.finite_sample`` is the function once re-exported, else its module
+    fn = getattr(_finite_sample_api, "finite_sample", _finite_sample_api)
     return _attempt(
         notes,
         "finite_sample",
@@ -164,9 +170,9 @@ def render_table(rows: list[dict], target_success: float | None = None) -> Table
     for r in rows:
         s = _fmt(r["success"])
         if target_success is not None:
-            s = f"[green]{s}[/]" if r["success"] >= target_success else f"[red]{s}[/]"
+            s = f"[green]{s}[/]" if meets(r["success"], target_success) else f"[red]{s}[/]"
         table.add_row(
-            r["name"],
+            escape(r["name"]),
             _fmt(r["size"], mass=True),
             s,
             _fmt(r["success_together"]),
@@ -182,21 +188,20 @@ def world_table(scenario: Scenario) -> Table:
 
     world = scenario.world
     table = Table(
-        title=f"World: {len(world.points)} points, {len(world.labels)} labels, "
-        f"{len(world.signals)} signals",
+        title=f"World: {len(world.points)} points, {len(world.labels)} labels, {len(world.signals)} signals",
         title_justify="left",
         header_style="bold",
     )
     table.add_column("point")
     for y in world.labels:
-        table.add_column(f"P0 {y}", justify="right")
+        table.add_column(escape(f"P0 {y}"), justify="right")
     for g in world.signals:
-        table.add_column(f"m {g}", justify="right", style="cyan")
+        table.add_column(escape(f"m {g}"), justify="right", style="cyan")
     base = np.asarray(world.base)
     landing = {g: np.asarray(world.landing_mass(g)) for g in world.signals}
     for i, point in enumerate(world.points):
         table.add_row(
-            point,
+            escape(point),
             *(f"{x:.4f}" for x in base[i]),
             *(f"{landing[g][i]:.2f}" if landing[g][i] else "" for g in world.signals),
         )

@@ -66,7 +66,6 @@ Example:
 from __future__ import annotations
 
 import difflib
-import math
 import tomllib
 import types
 import typing
@@ -78,10 +77,10 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from aca_games import _validate as v
 from aca_games._errors import ACAInputError
-from aca_games.collective import NOISE_MODES, STRATEGIES, VARIANTS, Collective
-from aca_games.learner import READINGS, check_eps
+from aca_games._scenario_checks import check_analysis, check_collectives, check_world, field_path
+from aca_games.collective import NOISE_MODES, STRATEGIES, Collective
+from aca_games.learner import READINGS
 from aca_games.planting import plant_all, sizes_of
 from aca_games.world import World
 
@@ -111,8 +110,7 @@ class ScenarioError(ACAInputError):
         self.source = source
         self.issues = list(issues)
         lines = [
-            f"{path}: {problem}" + (f" -> fix: {fix}" if fix else "")
-            for path, problem, fix in self.issues
+            f"{path}: {problem}" + (f" -> fix: {fix}" if fix else "") for path, problem, fix in self.issues
         ]
         if len(lines) == 1:
             message = f"{source}: {lines[0]}"
@@ -146,24 +144,18 @@ class _WorldSpec(_Spec):
         description="base mass P0(x̃, y): one row per point, one column per label, "
         "entries in [0, 1], total <= 1",
     )
-    table: Table | None = Field(
-        None, description="full joint table P0(x, y): one row per feature, total 1"
-    )
+    table: Table | None = Field(None, description="full joint table P0(x, y): one row per feature, total 1")
     feature_names: list[str] | None = Field(None, description="one name per row of `table`")
     n_features: int | None = Field(None, ge=1, description="size |X| of the full feature space")
     idempotent: list[str] | None = Field(None, description="names of idempotent signals")
-    signals: dict[str, _SignalSpec] = Field(
-        description="one [world.signals.<name>] table per signal"
-    )
+    signals: dict[str, _SignalSpec] = Field(description="one [world.signals.<name>] table per signal")
 
 
 class _CollectiveSpec(_Spec):
     name: str = Field(min_length=1, description="a unique display name")
     size: float = Field(ge=0.0, lt=1.0, description="the population share α in [0, 1), e.g. 0.05")
     signal: str = Field(description="the name of a signal in [world.signals]")
-    target: list[str] = Field(
-        default_factory=list, description='target label names, e.g. ["cooling"]'
-    )
+    target: list[str] = Field(default_factory=list, description='target label names, e.g. ["cooling"]')
     label: str | None = Field(None, description="the planted label, one of `target`")
     strategy: str = Field("feature_label", description=f"one of {list(STRATEGIES)}")
     variant: str | None = Field(None, description="feature_only only: 'hardt' or 'gbj'")
@@ -189,9 +181,7 @@ class Analysis(_Spec):
     target_success: float = Field(
         0.9, gt=0.0, le=1.0, description="the success target S* in (0, 1], e.g. 0.9"
     )
-    N: int | None = Field(
-        None, ge=2, description="the number of platform users, an integer such as 100_000"
-    )
+    N: int | None = Field(None, ge=2, description="the number of platform users, an integer such as 100_000")
     n_test: int | None = Field(None, ge=1, description="the number of test points, an integer")
     delta: float | None = Field(
         None, gt=0.0, lt=1.0, description="the failure probability δ in (0, 1), e.g. 0.05"
@@ -202,9 +192,7 @@ class _ScenarioSpec(_Spec):
     name: str | None = Field(None, description="a display name for the scenario")
     description: str = Field("", description="a free-text description")
     world: _WorldSpec = Field(description="a [world] table")
-    collectives: list[_CollectiveSpec] = Field(
-        min_length=1, description="at least one [[collectives]] block"
-    )
+    collectives: list[_CollectiveSpec] = Field(min_length=1, description="at least one [[collectives]] block")
     analysis: Analysis = Field(default_factory=Analysis, description="an [analysis] table")
 
 
@@ -230,45 +218,29 @@ def load_scenario(path: str | Path) -> Scenario:
     """
     path = Path(path)
     source = str(path)
+
+    def fail(problem: str, fix: str = "", where: str = "file") -> ScenarioError:
+        return ScenarioError(source, [(where, problem, fix)])
+
     try:
         text = path.read_bytes().decode("utf-8")
     except FileNotFoundError:
-        raise ScenarioError(source, [("file", "not found", _bundled_hint())]) from None
+        raise fail("not found", _bundled_hint()) from None
     except IsADirectoryError:
-        raise ScenarioError(source, [("file", "is a directory", "pass a .toml file")]) from None
+        raise fail("is a directory", "pass a .toml file") from None
     except UnicodeDecodeError as err:
-        raise ScenarioError(
-            source,
-            [
-                (
-                    "file",
-                    f"not UTF-8 text ({err.reason} at byte {err.start})",
-                    "save the file as UTF-8",
-                )
-            ],
-        ) from None
+        raise fail(f"not UTF-8 text ({err.reason} at byte {err.start})", "save it as UTF-8") from None
     except OSError as err:
-        raise ScenarioError(source, [("file", f"cannot be read ({err.strerror})", "")]) from None
+        raise fail(f"cannot be read ({err.strerror})") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(
-            source,
-            [
-                (
-                    "TOML",
-                    f"malformed: {err}",
-                    "check the syntax at that "
-                    "line (strings need quotes, tables [name], arrays [a, b])",
-                )
-            ],
-        ) from None
+        hint = "check the syntax there (strings need quotes, tables [name], arrays [a, b])"
+        raise fail(f"malformed: {err}", hint, where="TOML") from None
     return scenario_from_dict(data, source=source, default_name=path.stem)
 
 
-def scenario_from_dict(
-    data: Mapping, source: str = "<dict>", default_name: str = "scenario"
-) -> Scenario:
+def scenario_from_dict(data: Mapping, source: str = "<dict>", default_name: str = "scenario") -> Scenario:
     """Validate an already parsed scenario (the dict ``tomllib`` returns) into a :class:`Scenario`.
 
     Raises:
@@ -280,10 +252,10 @@ def scenario_from_dict(
         raise ScenarioError(source, _issues(err)) from None
     except RecursionError:
         raise ScenarioError(source, [("", "nested too deeply", "")]) from None
-    issues = _check_world(spec.world) + _check_analysis(spec.analysis)
+    issues = check_world(spec.world) + check_analysis(spec.analysis)
     if not issues:
         world = _build(source, "world", lambda: _make_world(spec.world))
-        issues = _check_collectives(spec.collectives, world)
+        issues = check_collectives(spec.collectives, world)
     if issues:
         raise ScenarioError(source, issues)
     collectives = tuple(
@@ -342,7 +314,7 @@ def _closest(key: str, known: Sequence[str]) -> str | None:
 
 def _issue(err) -> tuple[str, str, str]:
     loc, kind = tuple(err["loc"]), err["type"]
-    path = _path(loc)
+    path = field_path(loc)
     if kind == "extra_forbidden":
         known = _fields_at(loc[:-1])
         key = str(loc[-1])
@@ -351,7 +323,9 @@ def _issue(err) -> tuple[str, str, str]:
         return path, f"unknown key {key!r}", f"{fix} (valid keys: {', '.join(known)})"
     description = _description(loc)
     if kind == "missing":
-        return path, "missing required key", f"add {loc[-1]} = ... ({description})"
+        table = _fields_at(loc) or _fields_at((*loc, 0))  # a [table] or [[array of tables]]
+        fix = f"add {description}" if table else f"add {loc[-1]} = ... ({description})"
+        return path, "missing required key", fix
     shown = _short(err.get("input"))
     return path, f"{err['msg'].rstrip('.')} (got {shown})", f"expected {description}"
 
@@ -400,282 +374,9 @@ def _description(loc) -> str:
     return ("each entry of " if inner else "") + (text or "a value of the documented type")
 
 
-def _path(loc) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            part = str(part)
-            name = part if part.replace("_", "a").replace("-", "a").isalnum() else repr(part)
-            out += ("." if out else "") + name
-    return out or "(top level)"
-
-
 def _short(value, limit: int = 60) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-# -- semantic checks with field paths -------------------------------------------------------------
-def _shape_issues(path: str, table, rows: int, cols: int, rows_what: str) -> list:
-    if len(table) != rows:
-        return [(path, f"has {len(table)} rows, expected {rows}", f"one row per {rows_what}")]
-    for i, row in enumerate(table):
-        if len(row) != cols:
-            return [
-                (
-                    f"{path}[{i}]",
-                    f"has {len(row)} entries, expected {cols}",
-                    "one column per label, in the order of world.labels",
-                )
-            ]
-    return []
-
-
-def _total_issue(path: str, table, *, at_most: bool = False) -> list:
-    total = math.fsum(x for row in table for x in row)
-    if at_most and total > 1 + v.SUM_TOL:
-        return [
-            (
-                path,
-                f"total mass is {total!r} > 1",
-                "masses are shares of the population; scale the table down",
-            )
-        ]
-    if not at_most and abs(total - 1) > v.SUM_TOL:
-        return [
-            (
-                path,
-                f"total mass is {total!r}, must be exactly 1 (within {v.SUM_TOL:g})",
-                f"normalise the table (divide every entry by {total!r})"
-                if total > 0
-                else "give the signal some landing mass",
-            )
-        ]
-    return []
-
-
-def _duplicates(path: str, names: Sequence[str]) -> list:
-    seen = {n for n in names if names.count(n) > 1}
-    return [(path, f"duplicate names {sorted(seen)}", "make every name unique")] if seen else []
-
-
-def _check_world(w: _WorldSpec) -> list:
-    issues = []
-    n_labels = len(w.labels)
-    if n_labels < 2:
-        issues.append(("world.labels", f"{n_labels} label(s)", "name at least 2 labels"))
-    issues += _duplicates("world.labels", w.labels)
-    if not w.signals:
-        issues.append(("world.signals", "no signals", "add a [world.signals.<name>] table"))
-    compact = w.table is None
-    if compact:
-        for key in ("feature_names",):
-            if getattr(w, key) is not None:
-                issues.append(
-                    (
-                        f"world.{key}",
-                        "only used with a full `table`",
-                        "remove it, or describe the world with `table` instead",
-                    )
-                )
-        for key in ("points", "base"):
-            if getattr(w, key) is None:
-                issues.append(
-                    (
-                        f"world.{key}",
-                        "missing required key",
-                        "give points, base and a landing table per signal (or a full "
-                        "`table` with a `map` per signal)",
-                    )
-                )
-        if issues:
-            return issues
-        if not w.points:
-            issues.append(("world.points", "empty", "name at least one relevant point"))
-        issues += _duplicates("world.points", w.points)
-        issues += _shape_issues("world.base", w.base, len(w.points), n_labels, "point")
-        if not issues:
-            issues += _total_issue("world.base", w.base, at_most=True)
-        for name, sig in w.signals.items():
-            path = f"world.signals.{_path([name])}"
-            if sig.map is not None:
-                issues.append(
-                    (
-                        f"{path}.map",
-                        "maps belong to full-table worlds",
-                        "give a `landing` table (or describe the world with `table`)",
-                    )
-                )
-            if sig.landing is None:
-                issues.append(
-                    (
-                        f"{path}.landing",
-                        "missing required key",
-                        "add landing = [[...], ...] (one row per point, total 1)",
-                    )
-                )
-                continue
-            shape = _shape_issues(f"{path}.landing", sig.landing, len(w.points), n_labels, "point")
-            issues += shape or _total_issue(f"{path}.landing", sig.landing)
-        unknown = sorted(set(w.idempotent or ()) - set(w.signals))
-        if unknown:
-            issues.append(
-                (
-                    "world.idempotent",
-                    f"unknown signals {unknown}",
-                    f"use names from world.signals: {sorted(w.signals)}",
-                )
-            )
-        if w.n_features is not None and w.n_features < len(w.points):
-            issues.append(
-                (
-                    "world.n_features",
-                    f"{w.n_features} is fewer than the {len(w.points)} points",
-                    "|X| counts every feature",
-                )
-            )
-        return issues
-    for key in ("points", "base", "n_features", "idempotent"):
-        if getattr(w, key) is not None:
-            issues.append(
-                (f"world.{key}", "not used with a full `table` (it is derived)", "remove it")
-            )
-    n_rows = len(w.table)
-    if n_rows == 0:
-        return issues + [("world.table", "empty", "one row per feature")]
-    issues += _shape_issues("world.table", w.table, n_rows, n_labels, "feature")
-    if not issues:
-        issues += _total_issue("world.table", w.table)
-    if w.feature_names is not None:
-        if len(w.feature_names) != n_rows:
-            issues.append(
-                (
-                    "world.feature_names",
-                    f"{len(w.feature_names)} names for {n_rows} rows",
-                    "one name per row of `table`",
-                )
-            )
-        issues += _duplicates("world.feature_names", w.feature_names)
-    for name, sig in w.signals.items():
-        path = f"world.signals.{_path([name])}"
-        if sig.landing is not None:
-            issues.append(
-                (
-                    f"{path}.landing",
-                    "landing tables belong to compact worlds",
-                    "give a `map` (landing is derived from `table`)",
-                )
-            )
-        if sig.map is None:
-            issues.append(
-                (
-                    f"{path}.map",
-                    "missing required key",
-                    f"add map = [...] ({n_rows} row indices, 0-based)",
-                )
-            )
-        elif len(sig.map) != n_rows:
-            issues.append(
-                (
-                    f"{path}.map",
-                    f"{len(sig.map)} entries for {n_rows} features",
-                    "one 0-based row index per row of `table`",
-                )
-            )
-        elif any(not 0 <= g < n_rows for g in sig.map):
-            issues.append(
-                (
-                    f"{path}.map",
-                    f"entries must lie in 0..{n_rows - 1}",
-                    "use 0-based row indices of `table`",
-                )
-            )
-    return issues
-
-
-def _choice_issue(path: str, value: str | None, options: Sequence[str], what: str) -> list:
-    if value is None or value in options:
-        return []
-    close = difflib.get_close_matches(value, list(options), n=1)
-    hint = f"did you mean {close[0]!r}? " if close else ""
-    return [(path, f"unknown {what} {value!r}", f"{hint}expected one of {list(options)}")]
-
-
-def _check_collectives(specs: Sequence[_CollectiveSpec], world: World) -> list:
-    issues = _duplicates("collectives[*].name", [c.name for c in specs])
-    labels = world.labels
-    for i, c in enumerate(specs):
-        at = f"collectives[{i}]"
-        issues += _choice_issue(f"{at}.signal", c.signal, world.signals, "signal")
-        issues += _choice_issue(f"{at}.strategy", c.strategy, STRATEGIES, "strategy")
-        issues += _choice_issue(f"{at}.noise_mode", c.noise_mode, NOISE_MODES, "noise mode")
-        variants = VARIANTS.get(c.strategy, ())
-        if c.variant is not None and variants:
-            issues += _choice_issue(f"{at}.variant", c.variant, variants, "variant")
-        for j, t in enumerate(c.target):
-            issues += _choice_issue(f"{at}.target[{j}]", t, labels, "label")
-        issues += _choice_issue(f"{at}.label", c.label, labels, "label")
-        issues += _choice_issue(f"{at}.misfire_label", c.misfire_label, labels, "label")
-        if c.strategy != "erase" and not c.target:
-            issues.append(
-                (
-                    f"{at}.target",
-                    "the target set is empty",
-                    f"name at least one label, e.g. target = [{labels[-1]!r}]",
-                )
-            )
-        if (
-            c.label is not None
-            and c.target
-            and c.label not in c.target
-            and c.strategy in ("feature_label", "feature_only")
-        ):
-            issues.append(
-                (
-                    f"{at}.label",
-                    f"planted label {c.label!r} is not in target {c.target}",
-                    f"add {c.label!r} to target, or plant one of {c.target}",
-                )
-            )
-    total = math.fsum(c.size for c in specs)
-    if total >= 1:
-        issues.append(
-            (
-                "collectives[*].size",
-                f"sizes sum to {total!r} >= 1",
-                "collectives are disjoint shares of one population; keep Σ size < 1",
-            )
-        )
-    return issues
-
-
-def _check_analysis(a: Analysis) -> list:
-    issues = _choice_issue("analysis.reading", a.reading, READINGS, "reading")
-    if not issues:
-        try:
-            check_eps(a.eps, a.reading)
-        except ACAInputError as err:
-            issues.append(
-                (
-                    "analysis.eps",
-                    str(err).removeprefix("eps: "),
-                    "lower eps (tv needs eps < 0.5, huber eps < 1)",
-                )
-            )
-    if a.N is None:
-        for key in ("n_test", "delta"):
-            if getattr(a, key) is not None:
-                issues.append(
-                    (
-                        f"analysis.{key}",
-                        "set without N",
-                        "add N = <platform users> to enable the finite-sample bound, "
-                        f"or remove {key}",
-                    )
-                )
-    return issues
 
 
 def _complete(a: Analysis) -> Analysis:

@@ -94,17 +94,13 @@ class World:
         for name, table in self.landing.items():
             arr = v.probabilities(f"landing[{name!r}]", table, ndim=2)
             if arr.shape != base.shape:
-                raise ACAInputError(
-                    f"landing[{name!r}]: shape {arr.shape} must equal base's {base.shape}"
-                )
+                raise ACAInputError(f"landing[{name!r}]: shape {arr.shape} must equal base's {base.shape}")
             v.sums_to_one(f"landing[{name!r}]", float(arr.sum()))
             tables[name] = jnp.asarray(arr)
         object.__setattr__(self, "base", jnp.asarray(base))
         object.__setattr__(self, "landing", tables)
         if self.n_features is not None and self.n_features < n_points:
-            raise ACAInputError(
-                f"n_features: {self.n_features} is fewer than the {n_points} relevant points"
-            )
+            raise ACAInputError(f"n_features: {self.n_features} is fewer than the {n_points} relevant points")
         unknown = set(self.idempotent or ()) - set(tables)
         if unknown:
             raise ACAInputError(f"idempotent: unknown signals {sorted(unknown)}")
@@ -202,9 +198,7 @@ class World:
         labels = tuple(labels) if labels is not None else tuple(str(i) for i in range(n_labels))
         if len(labels) != n_labels:
             raise ACAInputError(f"labels: {len(labels)} names for {n_labels} label columns")
-        names = (
-            tuple(feature_names) if feature_names is not None else tuple(f"x{i}" for i in range(n_x))
-        )
+        names = tuple(feature_names) if feature_names is not None else tuple(f"x{i}" for i in range(n_x))
         if len(names) != n_x:
             raise ACAInputError(f"feature_names: {len(names)} names for {n_x} rows of p0")
         if not signals:
