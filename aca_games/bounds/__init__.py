@@ -7,6 +7,7 @@ within its assumptions, verified by property tests.
 """
 
 from aca_games.bounds import smooth
+from aca_games.bounds.finite_sample import Counts, finite_sample, radius, union_delta
 from aca_games.bounds.multi import bloc, conflict_mass, multi_closed_form, per_point
 from aca_games.bounds.population import (
     ClosedFormTerms,
@@ -17,14 +18,18 @@ from aca_games.bounds.population import (
 )
 
 __all__ = [
+    "Counts",
     "ClosedFormTerms",
     "bloc",
     "closed_form",
     "closed_form_terms",
     "conflict_mass",
     "crack_intervals",
+    "finite_sample",
     "multi_closed_form",
     "per_point",
+    "radius",
     "smooth",
     "staircase",
+    "union_delta",
 ]

@@ -44,7 +44,9 @@ collective's estimates with ``R(n_estimate)``, the acting members' submissions w
 the ``N - n_act`` non-acting users' data with ``R(N - n_act)``), so ``lb(x̃) > 0`` implies the
 planted label beats every rival in the platform's training counts by more than the learner's
 slack ``κ`` (:func:`aca_games.learner.slack`); the landing estimate and the test sample each cost
-one more radius.
+one more radius. (The certified set is itself chosen from the data, so the ``R(n_act)`` step for
+the landing mass is the paper's form, not re-derived here; the bound is checked against simulated
+platforms in ``tests/test_finite_sample.py``.)
 
 With the population frequencies plugged in (``counts=None``) and ``N -> ∞`` at fixed
 ``n/N = α`` the bound tends to the staircase of :mod:`aca_games.bounds.population`.
@@ -185,7 +187,7 @@ class Rules(NamedTuple):
 def rules(world: World, collective: Collective) -> Rules:
     """Encode ``collective``'s strategy against ``world`` (validates names and target set)."""
     c = collective
-    n_points, n_labels = len(world.points), len(world.labels)
+    n_labels = len(world.labels)
     target = target_mask(world, c)
     if c.strategy == "erase":
         candidates = np.ones_like(target)
@@ -196,8 +198,8 @@ def rules(world: World, collective: Collective) -> Rules:
         candidates[:, world.label_index(c.label)] = True
     # _deviation picks the misfire label and raises if none; erasing has no default wrong label
     misfire_target = np.ones_like(target) if c.strategy == "erase" else target
-    unit = _deviation(world, c, world.base, jnp.ones(n_points), misfire_target)
-    deviant_label = unit[0] if c.noise_mode != "drop" else jnp.full(n_labels, 1.0 / n_labels)
+    unit = _deviation(world, c, world.base[:1], jnp.ones(1), misfire_target)  # one unit of mass
+    deviant_label = unit[0] if c.noise_mode != "drop" else np.full(n_labels, 1.0 / n_labels)
     feature_only = c.strategy == "feature_only"
     flags = {
         "rivals_off_label": c.strategy == "erase",
@@ -241,12 +243,10 @@ def estimated_planting(r: Rules, base_hat, land_hat) -> tuple[jax.Array, jax.Arr
     return (1.0 - r.noise) * members + r.noise * deviators, onehot
 
 
-@jax.jit
-def _point_bounds(r: Rules, base, landing, sizes, delta_tilde, kappa):
-    """``(lb(x̃), m̂(x̃))`` per point (module docstring); ``sizes = (n_estimate, n_act, N)``."""
+def point_bounds(r: Rules, base_hat, land_hat, sizes, delta_tilde, kappa):
+    """``(lb(x̃), m̂(x̃))`` per point (module docstring) from the estimated tables ``P̂0`` and
+    ``m̂(x̃, y)``; ``sizes = (n_estimate, n_act, N)``."""
     n_est, n_act, N = sizes[0], sizes[1], sizes[2]
-    base_hat = base / n_est
-    land_hat = landing / n_act
     planted, onehot = estimated_planting(r, base_hat, land_hat)
     rival = jnp.where(r.rivals_off_label > 0, onehot == 0, ~r.target)
     at_label = lambda t: jnp.sum(t * onehot, axis=1, keepdims=True)  # noqa: E731
@@ -256,6 +256,16 @@ def _point_bounds(r: Rules, base, landing, sizes, delta_tilde, kappa):
     )
     lb = jnp.min(jnp.where(rival, gap, jnp.inf), axis=1) - kappa
     return lb, land_hat.sum(axis=1)
+
+
+@jax.jit
+def _bound(r: Rules, base, landing, totals, sizes, delta_tilde, kappa):
+    """The bound from counts ``base``, ``landing`` with totals ``(n_estimate, n_act)`` (1 for
+    tables); ``sizes = (n_estimate, n_act, N, n_test)``. One compiled kernel per world shape."""
+    lb, mass_hat = point_bounds(r, base / totals[0], landing / totals[1], sizes, delta_tilde, kappa)
+    certified = jnp.sum(jnp.where(lb > 0, mass_hat, 0.0))
+    bound = certified - radius(sizes[1], delta_tilde) - radius(sizes[3], delta_tilde)
+    return jnp.maximum(bound, 0.0)
 
 
 def finite_sample(
@@ -340,16 +350,15 @@ def finite_sample(
         raise ACAInputError(
             f"label_margin: only erasing uses a label margin; leave it unset for {c.strategy!r}"
         )
-    if counts is None:
-        counts = population_counts(world, c, n, n_estimate)
+    if counts is None:  # population plug-in: the true tables (population_counts / sizes)
+        base, landing, totals = world.base, world.landing_table(c.signal), (1, 1)
     else:
         counts = _check_counts(world, counts, n_est, n_act)
-    sizes = jnp.stack([jnp.asarray(k, dtype=jnp.float64) for k in (n_est, n_act, N)])
+        base, landing, totals = counts.base, counts.landing, (n_est, n_act)
+    as_vector = lambda xs: jnp.stack([jnp.asarray(x, dtype=jnp.float64) for x in xs])  # noqa: E731
     kappa = jnp.asarray(slack(eps, reading), dtype=jnp.float64)
-    lb, mass_hat = _point_bounds(r, counts.base, counts.landing, sizes, delta_tilde, kappa)
-    certified = jnp.sum(jnp.where(lb > 0, mass_hat, 0.0))
-    bound = certified - radius(n_act, delta_tilde) - radius(n_test, delta_tilde)
-    return jnp.maximum(bound, 0.0)
+    sizes = as_vector((n_est, n_act, N, n_test))
+    return _bound(r, base, landing, as_vector(totals), sizes, delta_tilde, kappa)
 
 
 def _check_erase(world, c, n, N, delta_tilde, label_margin) -> None:

@@ -42,14 +42,19 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from aca_games import _validate as v
 from aca_games._errors import ACAInputError
 from aca_games._knapsack import margins
-from aca_games.bounds.finite_sample import Counts, deviation, member_sizes
+from aca_games.bounds.finite_sample import (
+    Counts,
+    Rules,
+    compliant_submissions,
+    member_sizes,
+    planted_onehot,
+    rules,
+)
 from aca_games.collective import Collective
-from aca_games.planting import target_mask
 from aca_games.world import World
 
 
@@ -66,18 +71,60 @@ def _with_off(table) -> jax.Array:
     return jnp.concatenate([flat, jnp.maximum(1.0 - flat.sum(), 0.0)[None]])
 
 
-def _multinomial(key, counts, probs, shape) -> jax.Array:
-    """Independent multinomial draws, one per row of ``probs`` (the last cell, "off", dropped)."""
-    probs = probs / probs.sum(axis=-1, keepdims=True)
-    draws = jax.random.multinomial(key, counts, probs)
-    return draws[..., :-1].reshape(draws.shape[:-1] + shape)
+def _platform(r: Rules, base, landing, sizes, key) -> Simulation:
+    """One platform for one key; ``base = P0``, ``landing = m_g``,
+    ``sizes = (n_estimate, n_act, N - n, n_test)``.
+
+    All randomness is one batched multinomial draw (one row per group of users, each member's
+    deviation coin and deviant label folded into its outcome), so the kernel compiles once per
+    world shape. Rows: the estimators' original data × coin; the actors' signalled data ×
+    (comply | deviate × new label); the actors' original data × coin (unplanting only, else no
+    draws); the bystanders' data; the test points' landing.
+    """
+    n_points, n_labels = base.shape
+    cells = n_points * n_labels
+    sigma = r.noise
+    original = _with_off(base)  # (PL + 1,)
+    coin = jnp.concatenate([(1.0 - sigma) * original, sigma * original])
+    land = landing.reshape(-1)
+    deviant = (land[:, None] * r.deviant_label[None, :]).reshape(-1)
+    signalled = jnp.concatenate([(1.0 - sigma) * land, sigma * deviant])
+    rows = [coin, signalled, coin, original, landing.sum(axis=1)]
+    width = max(row.shape[0] for row in rows)
+    probs = jnp.stack([jnp.pad(row, (0, width - row.shape[0])) for row in rows])
+    counts = jnp.stack([sizes[0], sizes[1], sizes[1] * r.estimators, sizes[2], sizes[3]])
+    draws = jax.random.multinomial(key, counts, probs / probs.sum(axis=1, keepdims=True))
+    grid = lambda x: x.reshape(n_points, n_labels)  # noqa: E731
+    deviated = slice(cells + 1, 2 * cells + 1)  # the coin's second half, off cell excluded
+    kept_base, deviant_base = grid(draws[0, :cells]), grid(draws[0, deviated])
+    kept = grid(draws[1, :cells])
+    deviant_land = draws[1, cells : cells + cells * n_labels].reshape(n_points, n_labels, -1)
+    own = Counts(kept_base + deviant_base, kept + deviant_land.sum(axis=2), sizes[0], sizes[1])
+    # compliant members plant by the rule, with the label estimated from their own counts
+    onehot = planted_onehot(r, own.base)
+    pool = compliant_submissions(r, kept, kept_base, onehot)
+    # deviators: their original data (drop; under unplanting the actors' own draw) or their
+    # signalled point with the deviant label (scatter, misfire)
+    actor_original = (1.0 - r.estimators) * deviant_base + grid(draws[2, deviated])
+    pool = pool + r.drop * actor_original + (1.0 - r.drop) * deviant_land.sum(axis=1)
+    # bystanders and (unplanting) estimators; Bayes classifier, ties fail; test success
+    pool = pool + grid(draws[3, :cells]) + r.estimators * own.base
+    win = margins(pool, r.target) > 0
+    success = jnp.sum(jnp.where(win, draws[4, :n_points], 0.0)) / sizes[3]
+    return Simulation(own, success)
+
+
+_simulate_one = jax.jit(_platform)
+_simulate_keys = jax.jit(jax.vmap(_platform, in_axes=(None, None, None, None, 0)))
 
 
 def sample_counts(world: World, collective: Collective, n, key, n_estimate=None) -> Counts:
     """Draw what the collective observes of its own data (see the module docstring).
 
-    ``n_estimate`` applies to unplanting only (members who estimate; the other ``n - n_estimate``
-    act). Vectorise over keys with ``jax.vmap(lambda k: sample_counts(world, c, n, k))(keys)``.
+    Drawn by :func:`simulate`'s kernel, so they have the distribution of a simulated platform's
+    member counts (not the same draw: use :func:`simulate` for that). ``n_estimate`` applies to
+    unplanting only (members who estimate; the other ``n - n_estimate`` act). Vectorise with
+    ``jax.vmap(lambda k: sample_counts(world, c, n, k))(keys)``.
 
     >>> w = World(points=["a"], labels=["no", "yes"], base=[[0.5, 0.2]],
     ...           landing={"g": [[0.7, 0.3]]})
@@ -86,111 +133,10 @@ def sample_counts(world: World, collective: Collective, n, key, n_estimate=None)
     (100.0, True)
     """
     n_est, n_act = member_sizes(collective, n, n_estimate)
-    probs = jnp.stack([_with_off(world.base), _with_off(world.landing_table(collective.signal))])
-    sizes = jnp.asarray([n_est, n_act], dtype=jnp.float64)
-    base, landing = _multinomial(key, sizes, probs, world.base.shape)
-    return Counts(base, landing, n_est, n_act)
-
-
-class _Rules(NamedTuple):
-    """A collective's strategy against a world, encoded as arrays so that one compiled kernel
-    serves every world and strategy of the same shape."""
-
-    base: jax.Array  #: P0, (P, L)
-    landing: jax.Array  #: m_g(x̃, y), (P, L)
-    target: jax.Array  #: success mask, (P, L)
-    candidates: jax.Array  #: labels the planted label is chosen from (argmax of own counts)
-    whole_row: jax.Array  #: 1: members plant their whole signalled row (FL, unplant, erase)
-    own_label: jax.Array  #: 1: only members whose label is the planted one move (feature_only)
-    unmoved: jax.Array  #: 1: the others submit their original data ("hardt")
-    estimators: jax.Array  #: 1: estimators submit their data unchanged (unplant)
-    noise: jax.Array  #: σ
-    deviant_label: jax.Array  #: label distribution of deviators on the signal, (L,)
-    drop: jax.Array  #: 1: deviators submit their original data instead
-
-
-def _rules(world: World, c: Collective) -> _Rules:
-    n_points, n_labels = len(world.points), len(world.labels)
-    target = target_mask(world, c)
-    if c.strategy == "erase":
-        candidates = np.ones_like(target)
-    elif c.strategy == "unplant":
-        candidates = target
-    else:
-        candidates = np.zeros_like(target)
-        candidates[:, world.label_index(c.label)] = True
-    if c.noise_mode == "drop":
-        deviant_label = jnp.full(n_labels, 1.0 / n_labels)  # unused: no deviator stays on g
-    else:  # scatter: uniform; misfire: the wrong label (same rules as planting)
-        deviant_label = deviation(world, c, world.base, jnp.ones(n_points))[0]
-    flag = lambda b: jnp.asarray(float(b))  # noqa: E731
-    feature_only = c.strategy == "feature_only"
-    rules = _Rules(
-        base=world.base,
-        landing=world.landing_table(c.signal),
-        target=jnp.asarray(target),
-        candidates=jnp.asarray(candidates),
-        whole_row=flag(not feature_only),
-        own_label=flag(feature_only),
-        unmoved=flag(feature_only and c.variant == "hardt"),
-        estimators=flag(c.strategy == "unplant"),
-        noise=jnp.asarray(c.noise, dtype=jnp.float64),
-        deviant_label=deviant_label,
-        drop=flag(c.noise_mode == "drop"),
-    )
-    # concrete dtypes without weak types: one compiled kernel for every rule of this shape
-    return jax.tree.map(
-        lambda x: jnp.array(x, dtype=bool if x.dtype == bool else jnp.float64), rules
-    )
-
-
-def _platform(r: _Rules, sizes, key) -> Simulation:
-    """One platform for one key; ``sizes = (n_estimate, n_act, N - n, n_test)``.
-
-    All randomness is one batched multinomial draw (one row per group of users, each member's
-    deviation coin and deviant label folded into its outcome), so the kernel compiles once per
-    shape: rows are the estimators' original data × coin, the actors' signalled data × (comply |
-    deviate × new label), the actors' original data × coin (unplanting only, else 0 draws), the
-    bystanders' data and the test points' landing.
-    """
-    n_points, n_labels = r.base.shape
-    cells = n_points * n_labels
-    sigma = r.noise
-    original = _with_off(r.base)  # (PL + 1,)
-    coin = jnp.concatenate([(1.0 - sigma) * original, sigma * original])
-    land = r.landing.reshape(-1)
-    signalled = jnp.concatenate(
-        [(1.0 - sigma) * land, sigma * (land[:, None] * r.deviant_label[None, :]).reshape(-1)]
-    )
-    rows = [coin, signalled, coin, original, r.landing.sum(axis=1)]
-    width = max(row.shape[0] for row in rows)
-    probs = jnp.stack([jnp.pad(row, (0, width - row.shape[0])) for row in rows])
-    counts = jnp.stack([sizes[0], sizes[1], sizes[1] * r.estimators, sizes[2], sizes[3]])
-    draws = jax.random.multinomial(key, counts, probs / probs.sum(axis=1, keepdims=True))
-    grid = lambda x: x.reshape(n_points, n_labels)  # noqa: E731
-    kept_base, deviant_base = grid(draws[0, :cells]), grid(draws[0, cells + 1 : 2 * cells + 1])
-    kept = grid(draws[1, :cells])
-    deviant_land = draws[1, cells : cells + cells * n_labels].reshape(n_points, n_labels, -1)
-    base = kept_base + deviant_base
-    landing = kept + deviant_land.sum(axis=2)
-    # compliant members plant by the rule, with the label estimated from their own counts
-    label = jnp.argmax(jnp.where(r.candidates, base, -1.0), axis=1)
-    onehot = jax.nn.one_hot(label, n_labels, dtype=base.dtype)
-    pool = r.whole_row * kept.sum(axis=1, keepdims=True) * onehot + r.own_label * kept * onehot
-    pool = pool + r.unmoved * kept_base * (1.0 - onehot)
-    # deviators: their original data (drop; under unplanting the actors' own row) or their
-    # signalled point with the deviant label (scatter, misfire)
-    actor_original = (1.0 - r.estimators) * deviant_base + grid(draws[2, cells + 1 : 2 * cells + 1])
-    pool = pool + r.drop * actor_original + (1.0 - r.drop) * deviant_land.sum(axis=1)
-    # bystanders and (unplanting) estimators; Bayes classifier, ties fail; test success
-    pool = pool + grid(draws[3, :cells]) + r.estimators * base
-    win = margins(pool, r.target) > 0
-    success = jnp.sum(jnp.where(win, draws[4, :n_points], 0.0)) / sizes[3]
-    return Simulation(Counts(base, landing, sizes[0], sizes[1]), success)
-
-
-_simulate_one = jax.jit(_platform)
-_simulate_keys = jax.jit(jax.vmap(_platform, in_axes=(None, None, 0)))
+    sizes = jnp.asarray([n_est, n_act, 0, 1], dtype=jnp.float64)
+    r, base, landing = rules(world, collective), world.base, world.landing_table(collective.signal)
+    counts = _simulate_one(r, base, landing, sizes, key).counts
+    return counts._replace(n_estimate=n_est, n_act=n_act)
 
 
 def _prepare(world, c, n, N, n_test, n_estimate):
@@ -203,12 +149,10 @@ def _prepare(world, c, n, N, n_test, n_estimate):
             "N counts everyone (collective and bystanders), so N > n"
         )
     sizes = jnp.asarray([n_est, n_act, N - n, n_test], dtype=jnp.float64)
-    return _rules(world, c), sizes
+    return rules(world, c), world.base, world.landing_table(c.signal), sizes
 
 
-def simulate(
-    world: World, collective: Collective, *, n, N, n_test, key, n_estimate=None
-) -> Simulation:
+def simulate(world: World, collective: Collective, *, n, N, n_test, key, n_estimate=None) -> Simulation:
     """Simulate one platform (see the module docstring) and return the collective's counts with
     its test success, so the finite-sample bound can be evaluated on the same draw.
 
@@ -224,30 +168,24 @@ def simulate(
     >>> float(sim.success)   # 0.4·1 planted vs 0.6·0.5 bystanders at 'no': the collective wins
     1.0
     """
-    rules, sizes = _prepare(world, collective, n, N, n_test, n_estimate)
-    return _simulate_one(rules, sizes, key)
+    return _simulate_one(*_prepare(world, collective, n, N, n_test, n_estimate), key)
 
 
 def simulate_batch(
     world: World, collective: Collective, *, n, N, n_test, keys, n_estimate=None
 ) -> Simulation:
     """:func:`simulate` for a batch of keys (one vmapped call); every field gains a leading axis."""
-    rules, sizes = _prepare(world, collective, n, N, n_test, n_estimate)
-    return _simulate_keys(rules, sizes, keys)
+    return _simulate_keys(*_prepare(world, collective, n, N, n_test, n_estimate), keys)
 
 
-def simulate_many(
-    world: World, collective: Collective, *, n, N, n_test, keys, n_estimate=None
-) -> jax.Array:
+def simulate_many(world: World, collective: Collective, *, n, N, n_test, keys, n_estimate=None) -> jax.Array:
     """Simulated test successes for a batch of keys, shape ``(len(keys),)``."""
     return simulate_batch(
         world, collective, n=n, N=N, n_test=n_test, keys=keys, n_estimate=n_estimate
     ).success
 
 
-def simulate_success(
-    world: World, collective: Collective, *, n, N, n_test, key, n_estimate=None
-) -> float:
+def simulate_success(world: World, collective: Collective, *, n, N, n_test, key, n_estimate=None) -> float:
     """The test success of one simulated platform, as a Python float."""
     sim = simulate(world, collective, n=n, N=N, n_test=n_test, key=key, n_estimate=n_estimate)
     return float(sim.success)
