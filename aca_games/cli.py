@@ -117,7 +117,14 @@ def run(
     ] = None,
 ):
     """Evaluate every collective of a scenario: success, bounds, critical mass."""
-    from aca_games.report import render_table, single_collective_report, to_json, world_table
+    from aca_games.report import (
+        render_table,
+        render_together,
+        single_collective_report,
+        to_json,
+        together_report,
+        world_table,
+    )
     from aca_games.scenario import load_scenario
 
     out = _console()
@@ -136,9 +143,11 @@ def run(
         out.print(f"Learner: ε = {a.eps:g} ({a.reading}); finite-sample bound: {finite}", highlight=False)
         with out.status("computing success, bounds and critical masses..."):
             rows = single_collective_report(s)
+            together = together_report(s)
     else:
         rows = single_collective_report(s)
-    document = to_json(rows, s)
+        together = together_report(s)
+    document = to_json(rows, s, together=together)
     if json_:
         sys.stdout.write(document + "\n")
     else:
@@ -147,6 +156,8 @@ def run(
             "[dim]success: exact oracle (worst case over ε-suboptimal learners); bounds are "
             "lower bounds on it; α*: smallest size reaching the target acting alone.[/]"
         )
+        for table in render_together(together, [c.name for c in s.collectives]):
+            out.print(table)
     if out_dir is not None:
         target = out_dir / "report.json"
         _write(target, document + "\n")

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 from rich.markup import escape
 from rich.table import Table
 
-from aca_games import bounds, critical_mass, success
+from aca_games import bounds, critical_mass, externalities, success
 from aca_games._errors import ACAInputError
 from aca_games.bounds import finite_sample as _finite_sample_api
 from aca_games.critical_mass import TARGET_TOL
@@ -48,6 +48,7 @@ UNREACHABLE = "unreachable"
 
 BOUNDS = ("closed_form", "staircase", "finite_sample")
 CRITICAL = ("exact", "staircase", "closed_form")
+TOGETHER = ("per_point", "multi_closed_form", "bloc")
 
 
 def single_collective_report(scenario: Scenario) -> list[dict]:
@@ -104,6 +105,53 @@ def single_collective_report(scenario: Scenario) -> list[dict]:
             }
         )
     return rows
+
+
+def together_report(scenario: Scenario) -> dict:
+    """All collectives of the scenario acting at once (THEORY §3.3).
+
+    Returns ``{"rows": [...], "externalities": K x K list}``: per collective its exact success,
+    the per-point bound, the aggregative closed form (B1) and the bloc form (B2); and
+    ``X[i][j] = S_i({i, j}) - S_i({i})``, the change in ``i``'s exact success when ``j`` joins.
+
+    >>> from aca_games.scenario import load_scenario, default_scenario_path
+    >>> rep = together_report(load_scenario(default_scenario_path()))
+    >>> [(r["name"], round(r["success"], 3)) for r in rep["rows"]][:2]
+    [('Riverside tenants', 1.0), ('Hillside seniors', 1.0)]
+    """
+    world, cs, a = scenario.world, list(scenario.collectives), scenario.analysis
+    learner = dict(eps=a.eps, reading=a.reading)
+    exact = success(world, cs, **learner)
+    values = {
+        "per_point": bounds.per_point(world, cs, **learner),
+        "multi_closed_form": bounds.multi_closed_form(world, cs, **learner),
+        "bloc": bounds.bloc(world, cs, **learner),
+    }
+    rows = [
+        {"name": c.name, "success": float(exact[i]), **{k: float(v[i]) for k, v in values.items()}}
+        for i, c in enumerate(cs)
+    ]
+    return {"rows": rows, "externalities": externalities(world, cs, **learner).tolist()}
+
+
+def render_together(report: dict, names: list[str]) -> list[Table]:
+    """Two rich tables: bounds with everyone acting, and the externality matrix."""
+    table = Table(title="All collectives acting together (exact oracle and multi-collective bounds)",
+                  title_justify="left", header_style="bold")
+    for header in ("collective", "success", "per-point", "closed form\n(B1)", "bloc\n(B2)"):
+        table.add_column(header, justify="left" if header == "collective" else "right")
+    for r in report["rows"]:
+        table.add_row(escape(r["name"]), *(_fmt(r[k]) for k in ("success", *TOGETHER)))
+    matrix = Table(title="Externalities: change in the row's exact success when the column joins it",
+                   title_justify="left", header_style="bold")
+    matrix.add_column("")
+    for n in names:
+        matrix.add_column(escape(n), justify="right")
+    for n, row in zip(names, report["externalities"], strict=True):
+        cells = ["" if abs(x) < 1e-12 else (f"[green]+{x:.3f}[/]" if x > 0 else f"[red]{x:.3f}[/]")
+                 for x in row]
+        matrix.add_row(escape(n), *cells)
+    return [table, matrix]
 
 
 def meets(success_value: float, target_success: float) -> bool:
@@ -222,12 +270,12 @@ def _clean(x):
     return x
 
 
-def to_json(rows: list[dict], scenario: Scenario | None = None) -> str:
+def to_json(rows: list[dict], scenario: Scenario | None = None, **sections) -> str:
     """Rows as JSON (floats rounded to :data:`DIGITS` decimals, ``inf`` -> ``"unreachable"``,
     ``None`` -> ``null``).
 
     Without ``scenario`` the document is the list of rows. With it, an object
-    ``{"scenario": name, "source": file, "analysis": {...}, "collectives": rows}``.
+    ``{"scenario": name, "source": file, "analysis": {...}, "collectives": rows, **sections}``.
 
     >>> to_json([{"name": "a", "x": 1 / 3, "m": float("inf"), "b": None}])
     '[{"name": "a", "x": 0.333333, "m": "unreachable", "b": null}]'
@@ -239,5 +287,6 @@ def to_json(rows: list[dict], scenario: Scenario | None = None) -> str:
         "source": scenario.source,
         "analysis": scenario.analysis.model_dump(),
         "collectives": rows,
+        **sections,
     }
     return json.dumps(_clean(doc), ensure_ascii=False, indent=2)

@@ -162,3 +162,22 @@ def test_report_marks_inapplicable_quantities():
         assert r["bounds"]["staircase"] <= r["success"] + 1e-12
     table = report.render_table(rows, 0.9)
     assert table.row_count == 2
+
+
+def test_json_reports_collectives_acting_together():
+    """Issue 3: multi-collective bounds and externalities are reachable from `aca-games run`."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from aca_games.cli import app
+
+    result = CliRunner().invoke(app, ["run", "noisy_drivers", "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    together = doc["together"]
+    k = len(doc["collectives"])
+    assert len(together["rows"]) == k and len(together["externalities"]) == k
+    for row in together["rows"]:
+        for key in ("per_point", "multi_closed_form", "bloc"):
+            assert 0.0 <= row[key] <= row["success"] + 1e-9, (row["name"], key)
