@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from worlds import random_collective, worlds
 
 from aca_games import ACAGame, ACAInputError, Collective, Player, World, bounds, success
 from aca_games.bounds import smooth
-from worlds import random_collective, worlds
 
 REFERENCE = {
     "exact": lambda w, cs, eps: success(w, cs, eps),
@@ -26,16 +26,36 @@ REFERENCE = {
 def _players(rng, world, n_players, n_options):
     players = []
     for i in range(n_players):
-        options = [random_collective(rng, world, f"p{i}", float(rng.uniform(0.0, 0.9 / n_players)),
-                                     ("feature_label", "feature_only", "unplant"), noise=True)
-                   for _ in range(n_options)]
-        players.append(Player(f"p{i}", options, value=float(rng.uniform(0.5, 2)),
-                              costs=rng.uniform(0, 0.2, n_options).tolist(), size_cost=0.1))
+        options = [
+            random_collective(
+                rng,
+                world,
+                f"p{i}",
+                float(rng.uniform(0.0, 0.9 / n_players)),
+                ("feature_label", "feature_only", "unplant"),
+                noise=True,
+            )
+            for _ in range(n_options)
+        ]
+        players.append(
+            Player(
+                f"p{i}",
+                options,
+                value=float(rng.uniform(0.5, 2)),
+                costs=rng.uniform(0, 0.2, n_options).tolist(),
+                size_cost=0.1,
+            )
+        )
     return players
 
 
-@given(worlds(max_points=6), st.integers(1, 3), st.integers(1, 3),
-       st.sampled_from(sorted(REFERENCE)), st.sampled_from([0.0, 0.02]))
+@given(
+    worlds(max_points=6),
+    st.integers(1, 3),
+    st.integers(1, 3),
+    st.sampled_from(sorted(REFERENCE)),
+    st.sampled_from([0.0, 0.02]),
+)
 def test_payoff_tensor_matches_independent_evaluation(rw, n_players, n_options, bound, eps):
     rng, world = rw
     players = _players(rng, world, n_players, n_options)
@@ -45,23 +65,33 @@ def test_payoff_tensor_matches_independent_evaluation(rw, n_players, n_options, 
     for profile in itertools.product(range(n_options), repeat=n_players):
         chosen = [p.options[a] for p, a in zip(players, profile, strict=True)]
         b = np.asarray(REFERENCE[bound](world, chosen, eps))
-        expected = [p.value * b[i] - p.costs[a] - p.size_cost * float(chosen[i].size)
-                    for i, (p, a) in enumerate(zip(players, profile, strict=True))]
+        expected = [
+            p.value * b[i] - p.costs[a] - p.size_cost * float(chosen[i].size)
+            for i, (p, a) in enumerate(zip(players, profile, strict=True))
+        ]
         np.testing.assert_allclose(tensor[(slice(None), *profile)], expected, atol=1e-12)
 
 
 def test_payoffs_at_sizes_are_differentiable():
-    world = World(points=["a", "b"], labels=["n", "y"], base=[[0.3, 0.1], [0.2, 0.2]],
-                  landing={"g": [[0.5, 0.0], [0.3, 0.2]], "h": [[0.0, 0.0], [1.0, 0.0]]})
-    players = [Player("i", [Collective("i", 0.3, "g", target="y")], size_cost=0.2),
-               Player("j", [Collective("j", 0.1, "h", target="n")], size_cost=0.1)]
+    world = World(
+        points=["a", "b"],
+        labels=["n", "y"],
+        base=[[0.3, 0.1], [0.2, 0.2]],
+        landing={"g": [[0.5, 0.0], [0.3, 0.2]], "h": [[0.0, 0.0], [1.0, 0.0]]},
+    )
+    players = [
+        Player("i", [Collective("i", 0.3, "g", target="y")], size_cost=0.2),
+        Player("j", [Collective("j", 0.1, "h", target="n")], size_cost=0.1),
+    ]
     for bound in ("closed_form", "smooth"):
         game = ACAGame(world, players, bound=bound)
         f = lambda a, game=game: game.payoffs_at((0, 0), a)  # noqa: E731
         sizes = jnp.asarray([0.4, 0.1])
         jac = np.asarray(jax.jacfwd(f)(sizes))
-        fd = np.stack([(np.asarray(f(sizes + 1e-6 * e)) - np.asarray(f(sizes - 1e-6 * e))) / 2e-6
-                       for e in np.eye(2)], axis=1)
+        fd = np.stack(
+            [(np.asarray(f(sizes + 1e-6 * e)) - np.asarray(f(sizes - 1e-6 * e))) / 2e-6 for e in np.eye(2)],
+            axis=1,
+        )
         np.testing.assert_allclose(jac, fd, rtol=1e-5, atol=1e-8)
         assert abs(jac[0, 0]) > 0
 
@@ -71,8 +101,10 @@ def test_payoffs_at_sizes_are_differentiable():
     [
         (lambda c: ACAGame(WORLD, []), "at least one player"),
         (lambda c: ACAGame(WORLD, [Player("i", [c]), Player("i", [c])]), "names must be unique"),
-        (lambda c: ACAGame(WORLD, [Player("i", [c.with_size(0.6)]), Player("j", [c.with_size(0.5)])]),
-         "sizes sum to 1.1"),
+        (
+            lambda c: ACAGame(WORLD, [Player("i", [c.with_size(0.6)]), Player("j", [c.with_size(0.5)])]),
+            "sizes sum to 1.1",
+        ),
         (lambda c: ACAGame(WORLD, [Player("i", [c])], bound="nash"), "bound: unknown value 'nash'"),
         (lambda c: Player("i", [c], costs=[0.1, 0.2]), "2 costs for 1 options"),
         (lambda c: Player("i", []), "non-empty list of Collective"),

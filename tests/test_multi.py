@@ -40,7 +40,9 @@ def test_one_collective_reduces_to_single_forms(rw, eps, reading, strategy):
     c = random_collective(rng, world, "c", float(rng.random() * 0.9), (strategy,), noise=True)
     single = float(bounds.closed_form(world, c, eps, reading))
     assert float(bounds.multi_closed_form(world, [c], eps, reading)[0]) == pytest.approx(single, abs=1e-12)
-    assert float(bounds.per_point(world, [c], eps, reading)[0]) == float(bounds.staircase(world, c, eps, reading))
+    assert float(bounds.per_point(world, [c], eps, reading)[0]) == float(
+        bounds.staircase(world, c, eps, reading)
+    )
     if strategy == "feature_label":
         assert float(bounds.bloc(world, [c], eps, reading)[0]) == pytest.approx(single, abs=1e-12)
 
@@ -53,7 +55,10 @@ def test_permuting_collectives_permutes_results(rw, k, eps):
     for f in (success, bounds.multi_closed_form, bounds.bloc, bounds.per_point):
         np.testing.assert_allclose(
             np.asarray(f(world, [cs[i] for i in perm], eps))[np.argsort(perm)],
-            np.asarray(f(world, cs, eps)), atol=1e-12, err_msg=f.__name__)
+            np.asarray(f(world, cs, eps)),
+            atol=1e-12,
+            err_msg=f.__name__,
+        )
 
 
 @given(worlds(max_points=8), st.integers(2, 4), st.floats(0.0, 0.05))
@@ -72,7 +77,10 @@ def test_closed_form_signs_in_other_sizes(rw, k, eps):
         dxi = float(t.delta * t.xi)
         for j in range(k):
             if j != i:
-                assert np.sign(jac[i, j]) == pytest.approx(np.sign(dxi - rho[i, j])) or abs(dxi - rho[i, j]) < 1e-12
+                assert (
+                    np.sign(jac[i, j]) == pytest.approx(np.sign(dxi - rho[i, j]))
+                    or abs(dxi - rho[i, j]) < 1e-12
+                )
         if dxi * (1 - t.bystander_rate * 0) + eps > 0:
             assert jac[i, i] > 0
 
@@ -80,8 +88,12 @@ def test_closed_form_signs_in_other_sizes(rw, k, eps):
 def test_a_rival_that_misses_my_signal_set_helps():
     """The counter-intuitive sign: j plants a conflicting label elsewhere; it displaces bystanders
     who resisted i, so i's closed-form bound rises with α_j."""
-    world = World(points=["a", "b", "z"], labels=["n", "y"], base=[[0.3, 0.1], [0.2, 0.2], [0.1, 0.0]],
-                  landing={"g": [[0.5, 0.0], [0.3, 0.2], [0.0, 0.0]], "h": [[0.0, 0.0], [0.0, 0.0], [1.0, 0.0]]})
+    world = World(
+        points=["a", "b", "z"],
+        labels=["n", "y"],
+        base=[[0.3, 0.1], [0.2, 0.2], [0.1, 0.0]],
+        landing={"g": [[0.5, 0.0], [0.3, 0.2], [0.0, 0.0]], "h": [[0.0, 0.0], [0.0, 0.0], [1.0, 0.0]]},
+    )
     i = Collective("i", 0.7, "g", target="y")
     j = Collective("j", 0.0, "h", target="n")
     assert float(bounds.conflict_mass(world, [i, j])[0, 1]) == 0.0
@@ -91,8 +103,12 @@ def test_a_rival_that_misses_my_signal_set_helps():
 
 
 def test_a_rival_on_my_signal_set_hurts():
-    world = World(points=["a", "b"], labels=["n", "y"], base=[[0.3, 0.1], [0.2, 0.2]],
-                  landing={"g": [[0.5, 0.0], [0.3, 0.2]], "h": [[0.0, 0.0], [1.0, 0.0]]})
+    world = World(
+        points=["a", "b"],
+        labels=["n", "y"],
+        base=[[0.3, 0.1], [0.2, 0.2]],
+        landing={"g": [[0.5, 0.0], [0.3, 0.2]], "h": [[0.0, 0.0], [1.0, 0.0]]},
+    )
     i = Collective("i", 0.7, "g", target="y")
     j = Collective("j", 0.0, "h", target="n")
     values = [float(bounds.multi_closed_form(world, [i, j.with_size(a)])[0]) for a in (0.0, 0.1, 0.2)]
@@ -127,7 +143,9 @@ def test_externalities_match_separate_oracle_calls(rw, k):
 
 def test_alignment_is_asymmetric():
     """j plants 'y' (in i's target {y, m}); i plants 'm', which is outside j's target {y}."""
-    world = World(points=["a"], labels=["n", "y", "m"], base=[[0.3, 0.2, 0.1]], landing={"g": [[0.4, 0.3, 0.3]]})
+    world = World(
+        points=["a"], labels=["n", "y", "m"], base=[[0.3, 0.2, 0.1]], landing={"g": [[0.4, 0.3, 0.3]]}
+    )
     i = Collective("i", 0.1, "g", target=["y", "m"], label="m")
     j = Collective("j", 0.1, "g", target="y")
     al = alignment(world, [i, j])

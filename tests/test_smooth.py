@@ -31,8 +31,10 @@ def test_smooth_staircase_converges(rw, eps, reading):
     c = random_collective(rng, world, "c", float(rng.random() * 0.9), ("feature_label", "feature_only"))
     assume(_far_from_threshold(world, c, eps, reading, gap=1e-3))
     exact = float(bounds.staircase(world, c, eps, reading))
-    errors = [abs(float(smooth.smooth_success(world, c, tau, eps, reading, planted_label_only=True)[0]) - exact)
-              for tau in (1e-3, 1e-4, 1e-5)]
+    errors = [
+        abs(float(smooth.smooth_success(world, c, tau, eps, reading, planted_label_only=True)[0]) - exact)
+        for tau in (1e-3, 1e-4, 1e-5)
+    ]
     assert errors[-1] < 1e-9 and errors[0] >= errors[-1]
 
 
@@ -59,15 +61,22 @@ def test_smooth_closed_forms_converge(rw, alpha, eps):
     assert abs(float(smooth.smooth_closed_form(world, c, 1e-9, eps)) - exact) < 1e-8
     cs = [c, random_collective(rng, world, "d", (1 - alpha) * 0.5)]
     np.testing.assert_allclose(
-        smooth.smooth_multi_closed_form(world, cs, 1e-9, eps), bounds.multi_closed_form(world, cs, eps), atol=1e-8
+        smooth.smooth_multi_closed_form(world, cs, 1e-9, eps),
+        bounds.multi_closed_form(world, cs, eps),
+        atol=1e-8,
     )
 
 
 def test_gradients_match_finite_differences():
-    world = World(points=["a", "b", "c"], labels=["n", "y", "m"],
-                  base=[[0.2, 0.1, 0.05], [0.1, 0.1, 0.1], [0.05, 0.0, 0.2]],
-                  landing={"g": [[0.3, 0.1, 0.0], [0.2, 0.1, 0.1], [0.1, 0.0, 0.1]],
-                           "h": [[0.0, 0.0, 0.0], [0.5, 0.0, 0.0], [0.5, 0.0, 0.0]]})
+    world = World(
+        points=["a", "b", "c"],
+        labels=["n", "y", "m"],
+        base=[[0.2, 0.1, 0.05], [0.1, 0.1, 0.1], [0.05, 0.0, 0.2]],
+        landing={
+            "g": [[0.3, 0.1, 0.0], [0.2, 0.1, 0.1], [0.1, 0.0, 0.1]],
+            "h": [[0.0, 0.0, 0.0], [0.5, 0.0, 0.0], [0.5, 0.0, 0.0]],
+        },
+    )
     cs = [Collective("i", 0.3, "g", target="y"), Collective("j", 0.1, "h", target=["n", "m"], label="m")]
     sizes = jnp.asarray([0.3, 0.1])
     fns = {
@@ -78,14 +87,18 @@ def test_gradients_match_finite_differences():
     for name, f in fns.items():
         jac = np.asarray(jax.jacfwd(f)(sizes))
         h = 1e-6
-        fd = np.stack([(np.asarray(f(sizes + h * e)) - np.asarray(f(sizes - h * e))) / (2 * h)
-                       for e in np.eye(2)], axis=1)
+        fd = np.stack(
+            [(np.asarray(f(sizes + h * e)) - np.asarray(f(sizes - h * e))) / (2 * h) for e in np.eye(2)],
+            axis=1,
+        )
         np.testing.assert_allclose(jac, fd, rtol=1e-5, atol=1e-7, err_msg=name)
         assert np.any(np.abs(jac) > 1e-6), f"{name}: the surrogate must carry gradient"
     c = cs[0]
     g = float(jax.grad(lambda a: smooth.smooth_closed_form(world, c.with_size(a), 0.05))(0.4))
-    fd = (float(smooth.smooth_closed_form(world, c.with_size(0.4 + 1e-6), 0.05))
-          - float(smooth.smooth_closed_form(world, c.with_size(0.4 - 1e-6), 0.05))) / 2e-6
+    fd = (
+        float(smooth.smooth_closed_form(world, c.with_size(0.4 + 1e-6), 0.05))
+        - float(smooth.smooth_closed_form(world, c.with_size(0.4 - 1e-6), 0.05))
+    ) / 2e-6
     assert g == pytest.approx(fd, rel=1e-5)
 
 
