@@ -6,7 +6,7 @@ Single collective, population level (:mod:`.population`): :func:`closed_form` [H
 within its assumptions, verified by property tests.
 """
 
-from aca_games.bounds import smooth
+from aca_games.bounds import parametric, smooth
 from aca_games.bounds.finite_sample import Counts, finite_sample, radius, union_delta
 from aca_games.bounds.multi import bloc, conflict_mass, multi_closed_form, per_point
 from aca_games.bounds.population import (
@@ -27,6 +27,7 @@ __all__ = [
     "crack_intervals",
     "finite_sample",
     "multi_closed_form",
+    "parametric",
     "per_point",
     "radius",
     "smooth",

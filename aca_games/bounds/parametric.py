@@ -24,6 +24,7 @@ steps into the noise multiplier ``σ`` used by :func:`dp_sgd`, and :func:`dp_del
 
 from __future__ import annotations
 
+from functools import partial
 from typing import NamedTuple
 
 import jax
@@ -46,10 +47,14 @@ __all__ = [
 #: Bisection bracket for the Gaussian-DP parameter ``μ = sqrt(T)/σ`` in :func:`noise_multiplier_for`
 #: (``μ`` below 1e-8 is never needed for ``δ > 0``; above 1e4 the guarantee is void for any ``ε``
 #: a caller can represent, and the returned ``σ`` is then the conservative ``sqrt(T)/1e4``).
+#: The bisection runs on ``log σ`` and returns its private end, so ``dp_delta(σ) <= δ`` exactly.
 _MU_LO, _MU_HI = 1e-8, 1e4
-#: Bisection iterations on ``log μ``: the bracket spans ~28 in log; 200 halvings reach float64
+#: Bisection iterations on ``log σ``: the bracket spans ~28 in log; 200 halvings reach float64
 #: resolution, so ``σ`` is tight to rounding (the tests check ``δ(0.99 σ) > δ``).
 _BISECT_ITERS = 200
+#: Relative margin added to the returned ``σ`` so that re-evaluating ``δ(σ)`` elsewhere (another
+#: fusion, scipy) cannot cross ``δ`` by rounding; ``δ`` decreases in ``σ``, so it only adds privacy.
+_SIGMA_MARGIN = 1e-12
 
 
 # --------------------------------------------------------------------------- validation helpers
@@ -62,7 +67,7 @@ def _check(name: str, value, ok, requirement: str) -> None:
     if np.any(bad):
         idx = tuple(np.argwhere(bad)[0].tolist()) if arr.ndim else ()
         where = f" at index {list(idx)}" if idx else ""
-        raise ACAInputError(f"{name}: {arr[idx]!r}{where} {requirement}")
+        raise ACAInputError(f"{name}: {arr[idx].item()!r}{where} {requirement}")
 
 
 def _nonneg(name, value):
@@ -220,8 +225,12 @@ def gradient_control(alpha, budget, base_grad_bound, dist0, step, steps) -> jax.
     _positive("dist0", dist0, "must be > 0 (θ0 = θ* needs no control)")
     _positive("step", step, "must be > 0 (the learning rate η)")
     _count("steps", steps)
-    alpha, budget, grad_bound = _f64(alpha), _f64(budget), _f64(base_grad_bound)
-    dist0, step, steps = _f64(dist0), _f64(step), _f64(steps)
+    args = map(_f64, (alpha, budget, base_grad_bound, dist0, step, steps))
+    return _control_core(*args)
+
+
+@jax.jit
+def _control_core(alpha, budget, grad_bound, dist0, step, steps):
     lam = _rate(alpha, budget, grad_bound, dist0)
     ok = lam > 0
     rho_t, _ = _contraction(jnp.where(ok, step * lam, 0.5), steps)
@@ -271,12 +280,14 @@ def dp_sgd(
     place of ``√d + sqrt(2 log(1/δ'))``, and provided ``σ C K_H / b <= α C - (1-α) G̃`` (else
     ``+inf``), the bound holds at every ``t <= H`` simultaneously with probability ``>= 1 - δ'``,
     with no feasibility assumption: a union bound over the ``H`` noise sums, and on that event the
-    noise part ``z_t`` has ``‖z_t‖ <= η s K_H Σ_{k<t} ρ^k <= (1 - ρ^t) D_0`` so the run never
-    leaves the ball where the control is affordable (A4 holds by induction).
+    noise part ``z_t`` has ``‖z_t‖ <= η s K_H Σ_{k<t} ρ^k <= (1 - ρ^t) κ/λ'`` (``κ = λ D_0``), so
+    ``‖e_t‖ <= ρ^t D_0 + ‖z_t‖ <= κ/λ'``: the run never leaves the ball where the control below
+    is affordable (A4 holds by induction).
 
     *Proof.* Let ``e_t = θ_t - θ*``, ``s = σC/b`` and ``λ' = min(λ, 1/η)`` so ``ρ = 1 - ηλ'``.
     The collective plays the linear control ``c_t = (λ' e_t - (1-α) b_t)/α`` (``b_t`` the mean
-    clipped base gradient), of norm ``<= (λ D_t + (1-α) G̃)/α <= C`` while ``D_t <= D_0`` (A4).
+    clipped base gradient), of norm ``<= (λ' D_t + (1-α) G̃)/α <= C`` while
+    ``D_t <= κ/λ'`` (``>= D_0``; A4).
     Then ``e_{t+1} = ρ e_t - η s ξ_t``, a linear recursion, so
     ``e_T = ρ^T e_0 - η s Σ_{k<T} ρ^{T-1-k} ξ_k`` and the sum is ``N(0, V_T I_d)`` with
     ``V_T = Σ_{k<T} ρ^{2k} = (1 - ρ^{2T})/(1 - ρ²)``. Gaussian norm concentration (the norm is
@@ -319,15 +330,21 @@ def dp_sgd(
         _count("horizon", horizon)
         if v.is_concrete((horizon, steps)) and np.any(np.asarray(horizon) < np.asarray(steps)):
             raise ACAInputError(f"horizon: {horizon!r} is shorter than steps {steps!r}")
-    alpha, clip, sigma = _f64(alpha), _f64(clip), _f64(noise_multiplier)
-    batch, dim, delta_prime = _f64(batch), _f64(dim), _f64(delta_prime)
-    grad_bound, dist0, step, steps = map(_f64, (base_grad_bound, dist0, step, steps))
+    args = (alpha, clip, noise_multiplier, batch, dim, delta_prime, base_grad_bound, dist0)
+    args = (*args, step, steps, 1.0 if horizon is None else horizon)
+    return _dp_core(*map(_f64, args), uniform=horizon is not None)
+
+
+@partial(jax.jit, static_argnames="uniform")
+def _dp_core(
+    alpha, clip, sigma, batch, dim, delta_prime, grad_bound, dist0, step, steps, horizon, *, uniform
+):
     force = alpha * clip - (1.0 - alpha) * jnp.minimum(grad_bound, clip)  # κ = λ D_0
     noise = sigma * clip / batch  # s
-    failure = delta_prime if horizon is None else delta_prime / _f64(horizon)
+    failure = delta_prime / horizon  # horizon = 1 for the per-step form
     radius = jnp.sqrt(dim) + jnp.sqrt(-2.0 * jnp.log(failure))
     ok = force > 0
-    if horizon is not None:
+    if uniform:
         ok = ok & (noise * radius <= force)
     rho_t, v_t = _contraction(jnp.where(ok, step * force / dist0, 0.5), steps)
     value = rho_t * dist0 + step * noise * jnp.sqrt(v_t) * radius
@@ -366,7 +383,7 @@ def noise_multiplier_for(eps_dp, delta, steps=1, sampling_rate=1.0) -> jax.Array
 
     Inverts :func:`dp_delta`: ``σ = sqrt(T)/μ*`` with ``μ*`` the largest ``μ`` whose exact GDP
     curve satisfies ``δ_μ(ε) <= δ`` (``δ_μ`` increases with ``μ``), found by bisection on
-    ``log μ`` in JAX (``jit``/``vmap``-able). ``T = 1`` is the analytic Gaussian mechanism of
+    ``log σ`` in JAX (``jit``/``vmap``-able). ``T = 1`` is the analytic Gaussian mechanism of
     Balle & Wang (2018); ``T`` steps use Gaussian-DP composition (``μ = sqrt(T)/σ``, exact for
     Gaussian mechanisms; Dong, Roth & Su 2019), hence ``σ(T) = sqrt(T) σ(1)``. The returned ``σ``
     is on the private side of the bisection: ``dp_delta(σ, ε, T) <= δ``.
@@ -392,16 +409,20 @@ def noise_multiplier_for(eps_dp, delta, steps=1, sampling_rate=1.0) -> jax.Array
                 "is not implemented, so only full-batch steps (sampling_rate=1.0) are accounted; "
                 "use a subsampled-Gaussian accountant for minibatch DP-SGD"
             )
-    eps, delta = _f64(eps_dp), _f64(delta)
-    eps, delta = jnp.broadcast_arrays(eps, delta)
+    return _sigma_core(_f64(eps_dp), _f64(delta), jnp.sqrt(_f64(steps)))
+
+
+@jax.jit
+def _sigma_core(eps, delta, root):
+    eps, delta, root = jnp.broadcast_arrays(eps, delta, root)
 
     def body(_, bracket):
-        lo, hi = bracket  # log μ: δ(lo) <= δ < δ(hi)
+        lo, hi = bracket  # log σ: δ(hi) <= δ < δ(lo)
         mid = 0.5 * (lo + hi)
-        private = _gdp_delta(eps, jnp.exp(mid)) <= delta
-        return jnp.where(private, mid, lo), jnp.where(private, hi, mid)
+        private = _gdp_delta(eps, root / jnp.exp(mid)) <= delta
+        return jnp.where(private, lo, mid), jnp.where(private, mid, hi)
 
-    lo = jnp.full(eps.shape, np.log(_MU_LO))
-    hi = jnp.full(eps.shape, np.log(_MU_HI))
-    lo, _ = jax.lax.fori_loop(0, _BISECT_ITERS, body, (lo, hi))
-    return jnp.sqrt(_f64(steps)) / jnp.exp(lo)
+    lo = jnp.log(root / _MU_HI)
+    hi = jnp.log(root / _MU_LO)
+    _, hi = jax.lax.fori_loop(0, _BISECT_ITERS, body, (lo, hi))
+    return jnp.exp(hi) * (1.0 + _SIGMA_MARGIN)
