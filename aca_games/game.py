@@ -207,23 +207,24 @@ class ACAGame:
 
         One jitted ``vmap`` over all ``Π m_i`` profiles.
         """
-        profiles = jnp.asarray(self.profiles())
-        table = _payoff_table(self, profiles)  # (profiles, n)
+        table = self._compiled("payoffs")(jnp.asarray(self.profiles()))  # (profiles, n)
         return np.asarray(table).T.reshape((len(self.players), *self.shape))
 
     def success_tensor(self) -> np.ndarray:
         """``B_i`` at every profile, shape ``(n_players, m_1, ..., m_n)``."""
-        profiles = jnp.asarray(self.profiles())
-        table = jax.jit(jax.vmap(self.success_at))(profiles)
+        table = self._compiled("success_at")(jnp.asarray(self.profiles()))
         return np.asarray(table).T.reshape((len(self.players), *self.shape))
+
+    def _compiled(self, method: str):
+        """``jit(vmap(self.<method>))``, compiled once per game and method."""
+        cache = self.__dict__.setdefault("_jit_cache", {})
+        if method not in cache:
+            cache[method] = jax.jit(jax.vmap(getattr(self, method)))
+        return cache[method]
 
     def welfare(self, profile) -> float:
         """Sum of payoffs at a pure profile."""
         return float(jnp.sum(self.payoffs(profile)))
-
-
-def _payoff_table(game: ACAGame, profiles):
-    return jax.jit(jax.vmap(game.payoffs))(profiles)
 
 
 @functools.partial(jax.jit, static_argnames=("bound", "reading", "method"))
