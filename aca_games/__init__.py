@@ -9,6 +9,7 @@ jax.config.update("jax_enable_x64", True)
 
 from aca_games import bounds  # noqa: E402
 from aca_games._errors import ACAInputError  # noqa: E402
+from aca_games.beliefs import Beliefs  # noqa: E402
 from aca_games.collective import Collective  # noqa: E402
 from aca_games.critical_mass import critical_mass  # noqa: E402
 from aca_games.game import ACAGame, Player  # noqa: E402
@@ -23,6 +24,7 @@ __all__ = [
     "Player",
     "ACAInputError",
     "Alignment",
+    "Beliefs",
     "Collective",
     "Planting",
     "World",

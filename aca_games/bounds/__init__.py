@@ -9,6 +9,7 @@ within its assumptions, verified by property tests.
 from aca_games.bounds import parametric, smooth
 from aca_games.bounds.finite_sample import Counts, finite_sample, radius, union_delta
 from aca_games.bounds.multi import bloc, conflict_mass, multi_closed_form, per_point
+from aca_games.bounds.partial import Estimate, bayes, bayes_exact, finite_sample_multi, robust
 from aca_games.bounds.population import (
     ClosedFormTerms,
     closed_form,
@@ -18,18 +19,23 @@ from aca_games.bounds.population import (
 )
 
 __all__ = [
+    "Estimate",
     "Counts",
     "ClosedFormTerms",
+    "bayes",
+    "bayes_exact",
     "bloc",
     "closed_form",
     "closed_form_terms",
     "conflict_mass",
     "crack_intervals",
     "finite_sample",
+    "finite_sample_multi",
     "multi_closed_form",
     "parametric",
     "per_point",
     "radius",
+    "robust",
     "smooth",
     "staircase",
     "union_delta",

@@ -36,16 +36,19 @@ for ``i``. Widening an interval or adding an option enlarges the minimum's range
 drop (nested beliefs give ordered bounds). ∎
 
 *Tier 1 (total mass).* The others' total mass ``α_o ∈ [lo, hi]`` may be split among any collectives
-planting any signal of the world with any label (feature-label). For a split ``α_o = Σ_k α_k`` with
-options ``o_k`` the others' term is ``Σ_k α_k c_{o_k} >= α_o min_o c_o``: the term is linear in each
-part, so pooling all mass on the worst option is the worst case, and the tier is the interval
-bound for one pooled collective whose menu is every ``(signal, label)`` feature-label option.
-Per point ``min_o e^o = -max_g m_g(x̃)`` (plant the rival ``y'`` on the signal landing most there).
-Every feature-label, feature-only "gbj", unplanting or erasing option, with any noise mode, has
-``e_j - a0 >= -max_g m_g(x̃) - a0`` (it moves at most ``m_g(x̃)`` of mass onto one label, and drop
-deviators act as bystanders), so tier 1 also covers those strategies and is below tier 3 for any
-menu of them on the same total interval ``[Σ lo_j, Σ hi_j]``. It does *not* cover feature-only
-"hardt" collectives, whose unmoved members can withdraw base mass from ``ℓ``.
+planting any signal of the world with any label (feature-label), or sitting inert (acting like
+bystanders: abstaining members, drop-noise deviators; planted table ``P0``, so ``c = 0``). For a
+split ``α_o = Σ_k α_k`` with options ``o_k`` the others' term is ``Σ_k α_k c_{o_k} >= α_o min_o c_o``:
+it is linear in each part, so pooling all mass on the worst option is the worst case, and the tier
+is the interval bound for one pooled collective whose menu is every ``(signal, label)``
+feature-label option plus the inert one: per point ``min_o c_o = min(0, -max_g m_g(x̃) - a0)``
+(plant the rival ``y'`` on the signal landing most there, or stay inert). Every feature-label,
+feature-only "gbj", unplanting or erasing option, with any noise mode, has planted table a convex
+combination of rows moving at most ``m_g(x̃)`` of mass onto one label and of ``P0`` (drop
+deviators), hence ``c_j >= min(0, -max_g m_g(x̃) - a0)``: tier 1 covers those strategies and is
+below tier 3 for any menu of them on the same total interval ``[Σ lo_j, Σ hi_j]``. It does *not*
+cover feature-only "hardt" collectives, whose unmoved members can withdraw base mass from ``ℓ``
+(``c`` down to ``-P0(x̃, ℓ)``); describe those with interval beliefs.
 
 *Tier 2 (aggregate conflict).* With a published ``R >= Σ_j α_j ρ_ij`` (``ρ`` of
 :func:`~aca_games.bounds.conflict_mass`) the B1 proof of :mod:`aca_games.bounds.multi` goes through
@@ -131,6 +134,7 @@ def option_groups(world: World, beliefs: Beliefs) -> Groups:
         mass = jnp.stack([world.landing_mass(g) for g in world.signals])  # (S, P)
         eye = jnp.eye(n_labels, dtype=jnp.float64)
         options = (mass[:, None, :, None] * eye[None, :, None, :]).reshape(-1, n_points, n_labels)
+        options = jnp.concatenate([options, world.base[None]])  # feature-label options + inert
         lo, hi = beliefs.total
         return Groups(
             options[None],
@@ -141,7 +145,8 @@ def option_groups(world: World, beliefs: Beliefs) -> Groups:
         )
     if beliefs.kind not in ("intervals", "product"):
         raise ACAInputError(
-            f"beliefs: per-point bounds need interval, total-mass or product-prior beliefs, got {beliefs.kind!r}"
+            "beliefs: per-point bounds need interval, total-mass or product-prior beliefs, "
+            f"got {beliefs.kind!r}"
         )
     others = beliefs.support().others
     width = max([len(o.menu) for o in others], default=1)
@@ -189,7 +194,9 @@ def worst_margins(base: jax.Array, own: Planting, alpha, groups: Groups) -> jax.
     return jnp.min(jnp.where(own.target, jnp.inf, margin), axis=-1)
 
 
-def robust(world: World, collective: Collective, beliefs: Beliefs, eps=0.0, reading: str = "huber") -> jax.Array:
+def robust(
+    world: World, collective: Collective, beliefs: Beliefs, eps=0.0, reading: str = "huber"
+) -> jax.Array:
     """Robust lower bound on ``i``'s worst-case success for every world consistent with ``beliefs``.
 
     * interval beliefs (tier 3) and total-mass beliefs (tier 1): the per-point worst case
@@ -221,15 +228,18 @@ def robust(world: World, collective: Collective, beliefs: Beliefs, eps=0.0, read
     kappa = slack(eps, reading)
     if beliefs.kind == "aggregate_conflict":
         return _aggregate(world, collective, beliefs, kappa)
+    own = _normalise(plant(world, collective))
+    alpha = jnp.asarray(collective.size, dtype=jnp.float64)
     if beliefs.kind == "scenarios":
         table = _scenario_table(world, beliefs.scenarios())
-        own = plant(world, collective)
-        values = _evaluate(
-            world.base, own, collective.size, table.others, table.sizes, kappa, **_static(world, eps, reading, "per_point")
-        )
-        return jnp.min(values)
-    own = plant(world, collective)
-    margin = worst_margins(world.base, own, collective.size, option_groups(world, beliefs))
+        static = _static(world, eps, reading, "per_point")
+        return jnp.min(_evaluate(world.base, own, alpha, table.others, table.sizes, kappa, **static))
+    return _robust_kernel(world.base, own, alpha, option_groups(world, beliefs), kappa)
+
+
+@jax.jit
+def _robust_kernel(base, own: Planting, alpha, groups: Groups, kappa) -> jax.Array:
+    margin = worst_margins(base, own, alpha, groups)
     return jnp.sum(jnp.where(margin > kappa + TIE_TOL, own.landing, 0.0))
 
 
@@ -264,6 +274,12 @@ def _dummy(n_points: int, n_labels: int) -> Planting:
         jnp.zeros(n_points, dtype=jnp.int64),
         jnp.zeros(n_points),
     )
+
+
+def _normalise(p: Planting) -> Planting:
+    """Fixed dtypes without weak types, so that every strategy shares one compiled kernel."""
+    dtypes = (jnp.float64, bool, jnp.int64, jnp.float64)
+    return Planting(*(jnp.asarray(x, dtype=d) for x, d in zip(p, dtypes, strict=True)))
 
 
 def _stack(items: list[Planting], lead: tuple[int, ...], n_points: int, n_labels: int) -> Planting:
@@ -310,31 +326,43 @@ def _evaluate(base, own: Planting, alpha, others: Planting, sizes, kappa, *, rea
     alpha = jnp.asarray(alpha, dtype=jnp.float64)
 
     def one(other: Planting, size):
-        planting = jax.tree_util.tree_map(lambda a, b: jnp.concatenate([a[None].astype(b.dtype), b]), own, other)
+        planting = jax.tree_util.tree_map(
+            lambda a, b: jnp.concatenate([a[None].astype(b.dtype), b]), own, other
+        )
         all_sizes = jnp.concatenate([alpha[None], size])
         if payoff == "per_point":
             P = training_mass(base, all_sizes, planting.planted)
             onehot = jax.nn.one_hot(own.label, base.shape[-1], dtype=base.dtype)
             margin = jnp.min(jnp.where(own.target, jnp.inf, _at_label(P, onehot) - P), axis=-1)
             return jnp.sum(jnp.where(margin > kappa + TIE_TOL, own.landing, 0.0))
-        return success_kernel(base, planting, all_sizes, kappa, reading=reading, method=method, bayes=bayes)[0]
+        kernel = functools.partial(success_kernel, reading=reading, method=method, bayes=bayes)
+        return kernel(base, planting, all_sizes, kappa)[0]
 
     return jax.vmap(one)(others, sizes)
 
 
-def _product_sampler(world: World, beliefs: Beliefs):
-    """Flat option plantings and a pure sampler ``key, n -> (index (n, J), sizes (n, J))``."""
+class _Product(NamedTuple):
+    """A product prior as arrays: flat option plantings and per-collective sampling tables."""
+
+    options: Planting  #: (O_total, ...) every menu option, planted once
+    offsets: jax.Array  #: (J,) index of each collective's first option
+    logits: jax.Array  #: (J, O_max) log menu weights, -inf padding
+    uniform: jax.Array  #: (J,) size uniform on [lo, hi] (else discrete)
+    lo: jax.Array
+    hi: jax.Array
+    values: jax.Array  #: (J, V_max) discrete sizes
+    value_logits: jax.Array  #: (J, V_max) their log probabilities
+
+
+def _product_table(world: World, beliefs: Beliefs) -> _Product:
     n_points, n_labels = len(world.points), len(world.labels)
     others = beliefs.others
     flat = [plant(world, c) for o in others for c in o.menu]
-    options = _stack(flat, (len(flat),), n_points, n_labels)
-    offsets = jnp.asarray(np.cumsum([0] + [len(o.menu) for o in others])[:-1], dtype=jnp.int64)
     width = max([len(o.menu) for o in others], default=1)
     n_values = max([len(o.sizes) for o in others if o.sizes is not None], default=1)
     logits = np.full((len(others), width), -np.inf)
     values = np.zeros((len(others), n_values))
     value_logits = np.zeros((len(others), n_values))
-    uniform = np.array([o.sizes is None for o in others], dtype=bool)
     with np.errstate(divide="ignore"):
         for j, o in enumerate(others):
             logits[j, : len(o.menu)] = np.log(o.weights)
@@ -342,28 +370,46 @@ def _product_sampler(world: World, beliefs: Beliefs):
                 value_logits[j] = -np.inf
                 values[j, : len(o.sizes)] = o.sizes
                 value_logits[j, : len(o.sizes)] = np.log(o.size_weights)
-    lo = jnp.asarray([o.lo for o in others], dtype=jnp.float64)
-    hi = jnp.asarray([o.hi for o in others], dtype=jnp.float64)
-    logits, values, value_logits = map(jnp.asarray, (logits, values, value_logits))
+    as_f = lambda x: jnp.asarray(x, dtype=jnp.float64)  # noqa: E731
+    return _Product(
+        _stack(flat, (len(flat),), n_points, n_labels),
+        jnp.asarray(np.cumsum([0] + [len(o.menu) for o in others])[:-1], dtype=jnp.int64),
+        as_f(logits),
+        jnp.asarray([o.sizes is None for o in others], dtype=bool),
+        as_f([o.lo for o in others]),
+        as_f([o.hi for o in others]),
+        as_f(values),
+        as_f(value_logits),
+    )
 
-    def sample(key, n):
-        k_opt, k_val, k_uni = jax.random.split(key, 3)
-        n_others = len(others)
-        local = jax.random.categorical(k_opt, logits, axis=-1, shape=(n, n_others))
-        pick = jax.random.categorical(k_val, value_logits, axis=-1, shape=(n, n_others))
-        discrete = jnp.take_along_axis(jnp.broadcast_to(values[None], (n, *values.shape)), pick[..., None], axis=-1)
-        u = jax.random.uniform(k_uni, (n, n_others), dtype=jnp.float64)
-        sizes = jnp.where(uniform[None], lo[None] + u * (hi - lo)[None], discrete[..., 0])
-        return offsets[None] + local, sizes
 
-    return options, sample
+@functools.partial(jax.jit, static_argnames="n")
+def _draw_product(key, t: _Product, n: int):
+    """``n`` profiles of the others: plantings ``(n, J, ...)`` and sizes ``(n, J)``."""
+    k_opt, k_val, k_uni = jax.random.split(key, 3)
+    shape = (n, t.lo.shape[0])
+    local = jax.random.categorical(k_opt, t.logits, axis=-1, shape=shape)
+    pick = jax.random.categorical(k_val, t.value_logits, axis=-1, shape=shape)
+    discrete = jnp.take_along_axis(
+        jnp.broadcast_to(t.values[None], (n, *t.values.shape)), pick[..., None], -1
+    )
+    u = jax.random.uniform(k_uni, shape, dtype=jnp.float64)
+    sizes = jnp.where(t.uniform[None], t.lo[None] + u * (t.hi - t.lo)[None], discrete[..., 0])
+    index = t.offsets[None] + local
+    return jax.tree_util.tree_map(lambda a: a[index], t.options), sizes
+
+
+@functools.partial(jax.jit, static_argnames="n")
+def _draw_scenarios(key, t: _Table, n: int):
+    pick = jax.random.categorical(key, jnp.log(t.probs), shape=(n,))
+    return jax.tree_util.tree_map(lambda a: a[pick], t.others), t.sizes[pick]
 
 
 def _self_planting(world, collective, beliefs, eps, reading):
     check_eps(eps, reading)
     _check_beliefs(beliefs)
     beliefs.check_self(collective)
-    return plant(world, collective), slack(eps, reading)
+    return _normalise(plant(world, collective)), slack(eps, reading)
 
 
 def bayes(
@@ -412,28 +458,34 @@ def bayes(
     n = v.positive_int("n_samples", n_samples, minimum=2)
     static = _static(world, eps, reading, payoff)
     if beliefs.kind == "scenarios":
-        table = _scenario_table(world, beliefs.scenarios())
-        pick = jax.random.categorical(key, jnp.log(table.probs), shape=(n,))
-        others = jax.tree_util.tree_map(lambda a: a[pick], table.others)
-        sizes = table.sizes[pick]
+        others, sizes = _draw_scenarios(key, _scenario_table(world, beliefs.scenarios()), n)
     elif beliefs.kind == "product":
-        options, sample = _product_sampler(world, beliefs)
-        index, sizes = sample(key, n)
-        others = jax.tree_util.tree_map(lambda a: a[index], options)
+        others, sizes = _draw_product(key, _product_table(world, beliefs), n)
     else:
-        raise ACAInputError(f"beliefs: bayes needs a prior (Beliefs.prior or Beliefs.product_prior), got {beliefs.kind!r}")
-    values = _evaluate(world.base, own, collective.size, others, sizes, kappa, **static)
+        raise ACAInputError(
+            f"beliefs: bayes needs a prior (Beliefs.prior or Beliefs.product_prior), got {beliefs.kind!r}"
+        )
+    alpha = jnp.asarray(collective.size, dtype=jnp.float64)
+    values = _evaluate(world.base, own, alpha, others, sizes, kappa, **static)
     return Estimate(jnp.mean(values), jnp.std(values, ddof=1) / jnp.sqrt(n))
 
 
 def bayes_exact(
-    world: World, collective: Collective, beliefs: Beliefs, eps=0.0, reading: str = "huber", payoff: str = "exact"
+    world: World,
+    collective: Collective,
+    beliefs: Beliefs,
+    eps=0.0,
+    reading: str = "huber",
+    payoff: str = "exact",
 ) -> jax.Array:
     """Exact expected success of ``i`` under a finite prior, by enumerating its scenarios
     (:meth:`Beliefs.scenarios`: a :meth:`Beliefs.prior`, or a product prior with discrete sizes)."""
     own, kappa = _self_planting(world, collective, beliefs, eps, reading)
     table = _scenario_table(world, beliefs.scenarios())
-    values = _evaluate(world.base, own, collective.size, table.others, table.sizes, kappa, **_static(world, eps, reading, payoff))
+    alpha = jnp.asarray(collective.size, dtype=jnp.float64)
+    values = _evaluate(
+        world.base, own, alpha, table.others, table.sizes, kappa, **_static(world, eps, reading, payoff)
+    )
     return jnp.sum(table.probs * values)
 
 
@@ -469,8 +521,8 @@ def finite_sample_multi(
 
         lb(x̃) = min_{y'∉T_i} [ (n_act/N)(Ê_i(ℓ̂) - Ê_i(y') - 2R(n_act))
                               - (N_0/N)(d̂_{y'} + 2R(n_est) + 2R(N_0))
-                              + Σ_j min_o ( (L_j/N)(e_j - 2R(L_j))                                [support]
-                                          + min_{0<=k<=X_j} (k/N)(e_j + d̂_{y'} - 2R(n_est) - 4R(k)) ) ]  [conflict]
+                              + Σ_j min_o ( (L_j/N)(e_j - 2R(L_j))                       [support]
+                                + min_{0<=k<=X_j} (k/N)(e_j + d̂_{y'} - 2R(n_est) - 4R(k)) ) ]   [conflict]
                 - κ,
 
     and the bound is ``[Σ_x̃ m̂_i(x̃) 1[lb(x̃) > 0] - R(n_act) - R(n_test)]_+``. The inner minimum

@@ -1,0 +1,391 @@
+"""Partial-information bounds (THEORY §3.4): beliefs, robust tiers, Bayesian estimates, finite sample.
+
+What is checked, each able to fail:
+
+* soundness: the robust bound is below the exact oracle in many worlds drawn from inside the
+  beliefs (sizes uniform in the intervals and at their vertices, options from the menus);
+* full knowledge reproduces ``bounds.per_point``; nested beliefs give ordered bounds; tier ordering
+  full knowledge >= intervals >= total mass on the same instance;
+* tier 2 (aggregate conflict) is sound and equals ``multi_closed_form`` when ``R`` is exact;
+* the Monte Carlo mean is within 4 standard errors of the exact expectation of a finite prior;
+* the finite-sample certificate equals ``finite_sample`` without others, stays below the robust
+  bound, tends to it as ``N -> ∞``, and holds against simulated platforms (slow);
+* bad input raises ``ACAInputError`` naming the field.
+"""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from worlds import random_collective, random_world
+
+from aca_games import ACAInputError, Collective, World, bounds, success
+from aca_games.beliefs import Beliefs
+from aca_games.bounds.finite_sample import finite_sample
+from aca_games.bounds.partial import bayes, bayes_exact, finite_sample_multi, robust
+
+ALL = ("feature_label", "feature_only", "unplant", "erase")
+EPS = st.sampled_from([0.0, 0.0, 0.01, 0.04])
+READING = st.sampled_from(["huber", "tv"])
+DRAWS = 12  # size vectors per option profile; two profiles per example
+MENU = 2  # options per menu: fixed shapes keep JIT recompilation (one per shape) bounded
+
+
+@st.composite
+def small_worlds(draw):
+    """A (rng, world) pair in one of two shape buckets; the rng then draws collectives."""
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    n_points, n_labels = draw(st.sampled_from([(5, 3), (4, 2)]))
+    return rng, random_world(rng, n_points, n_labels, 2)
+
+
+def _option(rng, world, name, strategies=ALL, hardt=True):
+    c = random_collective(rng, world, name, 0.0, strategies, noise=True)
+    if not hardt and c.strategy == "feature_only":
+        c = c.replace(variant="gbj")
+    return c
+
+
+def _instance(rng, world, k, strategies=ALL, hardt=True):
+    """Self ``i``, and interval beliefs about ``k`` others (``Σ hi + α_i < 1``)."""
+    alpha = float(rng.uniform(0.05, 0.5))
+    i = random_collective(rng, world, "i", alpha, strategies, noise=True)
+    hi = rng.dirichlet(np.ones(k + 1))[:k] * (0.97 - alpha)
+    lo = hi * rng.random(k) * (rng.random(k) < 0.7)
+    menus = {
+        f"j{j}": [_option(rng, world, f"j{j}", strategies, hardt) for _ in range(MENU)] for j in range(k)
+    }
+    others = {f"j{j}": (float(lo[j]), float(hi[j])) for j in range(k)}
+    return i, Beliefs.intervals(others, menus), lo, hi
+
+
+def _draw_sizes(rng, lo, hi, alpha):
+    """Sizes inside the box: half uniform, half at random vertices, plus both corners."""
+    u = rng.random((DRAWS, len(lo)))
+    u[DRAWS // 2 :] = u[DRAWS // 2 :] < 0.5
+    u[0], u[1] = 0.0, 1.0
+    return np.column_stack([np.full(DRAWS, alpha), lo + u * (hi - lo)])
+
+
+@given(small_worlds(), st.just(2), EPS, READING)
+def test_robust_is_below_the_oracle_in_every_world_inside_the_beliefs(rw, k, eps, reading):
+    rng, world = rw
+    i, beliefs, lo, hi = _instance(rng, world, k)
+    bound = float(robust(world, i, beliefs, eps, reading))
+    menus = [o.menu for o in beliefs.others]
+    for _ in range(2):
+        profile = [menu[rng.integers(len(menu))] for menu in menus]
+        sizes = _draw_sizes(rng, lo, hi, i.size)
+        exact = np.asarray(success(world, [i, *profile], eps, reading, sizes=sizes))[:, 0]
+        assert bound <= exact.min() + 1e-12
+
+
+@given(small_worlds(), st.sampled_from([0, 2]), EPS, READING)
+def test_full_knowledge_reproduces_per_point(rw, k, eps, reading):
+    rng, world = rw
+    sizes = rng.dirichlet(np.ones(k + 2))[: k + 1] * 0.95
+    cs = [random_collective(rng, world, f"c{j}", sizes[j], ALL, noise=True) for j in range(k + 1)]
+    expected = float(bounds.per_point(world, cs, eps, reading)[0])
+    assert float(robust(world, cs[0], Beliefs.known(cs[1:]), eps, reading)) == pytest.approx(
+        expected, abs=1e-12
+    )
+
+
+@settings(max_examples=20)
+@given(small_worlds(), st.just(2), EPS)
+def test_nested_beliefs_give_ordered_bounds(rw, k, eps):
+    rng, world = rw
+    i, narrow, lo, hi = _instance(rng, world, k)
+    room = 0.98 - i.size - hi.sum()
+    wider_hi = hi + rng.dirichlet(np.ones(k)) * room * rng.random()
+    wider_lo = lo * rng.random(k)
+    menus = {o.name: [*o.menu, _option(rng, world, o.name)] for o in narrow.others}
+    wide = Beliefs.intervals({o.name: (wider_lo[j], wider_hi[j]) for j, o in enumerate(narrow.others)}, menus)
+    assert float(robust(world, i, wide, eps)) <= float(robust(world, i, narrow, eps))
+
+
+@settings(max_examples=20)
+@given(small_worlds(), st.just(2), EPS, READING)
+def test_tiers_are_ordered_full_intervals_total_mass(rw, k, eps, reading):
+    """Tier 1 covers every strategy but feature-only "hardt", so the menus avoid it."""
+    rng, world = rw
+    i, beliefs, lo, hi = _instance(rng, world, k, hardt=False)
+    truth = [
+        o.menu[rng.integers(len(o.menu))].replace(size=float(o.lo + rng.random() * (o.hi - o.lo)))
+        for o in beliefs.others
+    ]
+    full = float(robust(world, i, Beliefs.known(truth), eps, reading))
+    middle = float(robust(world, i, beliefs, eps, reading))
+    coarse = float(robust(world, i, Beliefs.total_mass(lo.sum(), hi.sum()), eps, reading))
+    assert full >= middle >= coarse
+
+
+@settings(max_examples=20)
+@given(small_worlds(), st.just(2), EPS, READING)
+def test_aggregate_conflict_tier_is_sound_and_exact_when_r_is(rw, k, eps, reading):
+    rng, world = rw
+    strategies = ("feature_label", "feature_only")
+    i, beliefs, lo, hi = _instance(rng, world, k, strategies)
+    profile = [o.menu[0] for o in beliefs.others]
+    sizes = _draw_sizes(rng, lo, hi, i.size)
+    rho = np.asarray(bounds.conflict_mass(world, [i, *profile]))[0]
+    R = float((sizes @ rho).max())
+    tier2 = Beliefs.aggregate_conflict(lo.sum(), hi.sum(), R)
+    bound = float(robust(world, i, tier2, eps, reading))
+    exact = np.asarray(success(world, [i, *profile], eps, reading, sizes=sizes))[:, 0]
+    assert bound <= exact.min() + 1e-12
+    row = sizes[0]  # the lower corner: total = Σ lo; R exact for it
+    known = Beliefs.aggregate_conflict(row[1:].sum(), hi.sum(), float(row @ rho))
+    closed = bounds.multi_closed_form(world, [i, *profile], eps, reading, sizes=row)[0]
+    assert float(robust(world, i, known, eps, reading)) == pytest.approx(float(closed), abs=1e-12)
+
+
+def test_total_mass_tier_covers_inert_mass():
+    """The rival label leads at a by more than any signal lands there; mass that stays inert (drop
+    noise) displaces nobody, so counting on the pooled mass to displace rivals there would be unsound."""
+    world = World(
+        points=["a", "b"],
+        labels=["n", "y"],
+        base=[[0.2, 0.0], [0.0, 0.0]],
+        landing={"g": [[0.1, 0.0], [0.9, 0.0]]},
+    )
+    i = Collective("i", 0.6, "g", target="y")
+    inert = Collective("j", 0.3, "g", target="n", noise=1.0, noise_mode="drop")
+    truth = float(success(world, [i, inert])[0])
+    assert truth == pytest.approx(0.9)
+    assert float(robust(world, i, Beliefs.total_mass(0.3, 0.35))) == pytest.approx(0.9)
+
+
+def test_tier2_does_not_cover_per_point_strategies():
+    world = World(points=["a"], labels=["n", "y"], base=[[0.3, 0.2]], landing={"g": [[0.5, 0.5]]})
+    i = Collective("i", 0.5, "g", target=["y"], strategy="unplant")
+    assert float(robust(world, i, Beliefs.aggregate_conflict(0.0, 0.1, 0.0))) == 0.0
+
+
+# -- Bayesian ---------------------------------------------------------------------------------------
+def _scenarios(rng, world, n_scen=3, k=2):
+    probs = 0.1 + 0.9 * rng.dirichlet(np.ones(n_scen))
+    probs = probs / probs.sum()
+    out = []
+    for s in range(n_scen):
+        sizes = rng.dirichlet(np.ones(k + 1))[:k] * 0.5 * (rng.random(k) < 0.8)
+        out.append(
+            (
+                float(probs[s]),
+                [random_collective(rng, world, f"j{j}", sizes[j], ALL, noise=True) for j in range(k)],
+            )
+        )
+    out[-1] = (1.0 - sum(p for p, _ in out[:-1]), out[-1][1])
+    return out
+
+
+@settings(max_examples=8)
+@given(small_worlds())
+def test_bayes_mean_is_within_four_standard_errors_of_the_exact_expectation(rw):
+    rng, world = rw
+    i = random_collective(rng, world, "i", float(rng.uniform(0.05, 0.45)), ALL, noise=True)
+    prior = Beliefs.prior(_scenarios(rng, world))
+    key = jax.random.key(int(rng.integers(2**31)))
+    est = bayes(world, i, prior, key, 300, 0.02)  # the oracle's knapsack path
+    exact = float(bayes_exact(world, i, prior, 0.02))
+    assert abs(float(est.mean) - exact) <= 4 * float(est.stderr) + 1e-12
+    staircases = [float(bounds.per_point(world, [i, *cs], 0.02)[0]) for _, cs in prior.scenarios()]
+    assert float(robust(world, i, prior, 0.02)) == min(staircases)  # a finite prior: the worst scenario
+    # a discrete product prior enumerates into scenarios
+    menus = {"a": [_option(rng, world, "a") for _ in range(2)], "b": [_option(rng, world, "b")]}
+    product = Beliefs.product_prior(
+        {"a": {0.1: 0.3, 0.2: 0.7}, "b": {0.0: 0.5, 0.15: 0.5}}, menus, {"a": [0.4, 0.6]}
+    )
+    est = bayes(world, i, product, key, 300, payoff="per_point")
+    exact = float(bayes_exact(world, i, product, payoff="per_point"))
+    assert abs(float(est.mean) - exact) <= 4 * float(est.stderr) + 1e-12
+
+
+@settings(max_examples=10)
+@given(small_worlds(), st.just(2))
+def test_every_prior_draw_is_above_the_robust_bound_on_its_support(rw, k):
+    rng, world = rw
+    i, beliefs, lo, hi = _instance(rng, world, k)
+    prior = Beliefs.product_prior(
+        {o.name: (o.lo, o.hi) for o in beliefs.others}, {o.name: list(o.menu) for o in beliefs.others}
+    )
+    est = bayes(world, i, prior, jax.random.key(1), 300, 0.02)  # shapes shared with the test above
+    floor = float(robust(world, i, prior, 0.02))
+    assert floor == float(robust(world, i, beliefs, 0.02))
+    assert float(est.mean) >= floor - 1e-12
+
+
+def test_uniform_size_prior_matches_its_mean_on_a_threshold():
+    """One rival on i's only point, size ~ U(0, 4/90); i wins iff α_j < 1/90: probability 1/4."""
+    world = World(points=["a"], labels=["n", "y"], base=[[0.3, 0.2]], landing={"g": [[0.5, 0.5]]})
+    i = Collective("i", 0.1, "g", target="y")  # wins iff (0.9 - α_j)0.2 + 0.1 > (0.9 - α_j)0.3 + α_j
+    prior = Beliefs.product_prior({"j": (0.0, 4 / 90)}, {"j": [Collective("j", 0, "g", target="n")]})
+    est = bayes(world, i, prior, jax.random.key(3), 2000)
+    assert abs(float(est.mean) - 0.25 * 1.0) <= 4 * float(est.stderr)
+    assert 0.0 < float(est.stderr) < 0.02
+
+
+# -- finite sample ----------------------------------------------------------------------------------
+@settings(max_examples=10)
+@given(small_worlds(), st.sampled_from(["feature_label", "feature_only", "unplant"]))
+def test_finite_sample_multi_without_others_is_finite_sample(rw, strategy):
+    rng, world = rw
+    i = random_collective(rng, world, "i", 0.3, (strategy,), noise=True)
+    kw = dict(n=3000, N=10_000, n_test=5000, delta=0.05, n_estimate=500 if strategy == "unplant" else None)
+    alone = float(finite_sample(world, i, **kw))
+    assert float(finite_sample_multi(world, i, Beliefs.intervals({}, {}), **kw)) == pytest.approx(
+        alone, abs=1e-12
+    )
+
+
+@settings(max_examples=10)
+@given(small_worlds(), st.just(2), st.sampled_from([0.0, 0.02]))
+def test_finite_sample_multi_stays_below_the_robust_bound(rw, k, eps):
+    rng, world = rw
+    i, beliefs, lo, hi = _instance(rng, world, k, ("feature_label", "feature_only", "unplant"))
+    N = 1_000_000
+    n = int(round(i.size * N))
+    i = i.with_size(n / N)
+    est = 50 if i.strategy == "unplant" else None
+    fs = float(
+        finite_sample_multi(world, i, beliefs, n=n, N=N, n_test=10**6, delta=0.05, eps=eps, n_estimate=est)
+    )
+    assert fs <= float(robust(world, i, beliefs, eps)) + 1e-12
+    tier1 = Beliefs.total_mass(lo.sum(), hi.sum())
+    fs1 = float(
+        finite_sample_multi(world, i, tier1, n=n, N=N, n_test=10**6, delta=0.05, eps=eps, n_estimate=est)
+    )
+    assert fs1 <= float(robust(world, i, tier1, eps)) + 1e-12
+
+
+def _two_point_world():
+    return World(
+        points=["a", "b"],
+        labels=["n", "y"],
+        base=[[0.3, 0.1], [0.2, 0.2]],
+        landing={"g": [[0.5, 0.0], [0.3, 0.2]], "h": [[0.0, 0.0], [1.0, 0.0]]},
+    )
+
+
+def test_finite_sample_multi_tends_to_the_robust_bound():
+    world = _two_point_world()
+    menu = [Collective("j", 0, "h", target="n"), Collective("j", 0, "g", target="y")]
+    for hi, expected in ((0.05, 1.0), (0.3, 0.5)):
+        beliefs = Beliefs.intervals({"j": (0.02, hi)}, {"j": menu})
+        i = Collective("i", 0.4, "g", target="y")
+        assert float(robust(world, i, beliefs)) == expected
+        values = [
+            float(finite_sample_multi(world, i, beliefs, n=4 * N // 10, N=N, n_test=N, delta=0.05))
+            for N in (10**4, 10**6, 10**12)
+        ]
+        assert values[0] <= values[1] <= values[2] <= expected
+        assert values[2] == pytest.approx(expected, abs=1e-4)
+
+
+def _simulate_platform(rng, world, n, n_j, option_label, n_test, N):
+    """One platform: i plants 'y' on g (feature-label), j plants its label on h, the rest are
+    bystanders; returns i's counts (base, landing) and its test success."""
+    base = np.asarray(world.base)
+    cells = np.append(base.ravel(), 1 - base.sum())
+    land_g = np.asarray(world.landing["g"])
+    m_g = land_g.sum(axis=1)
+    land_h = np.asarray(world.landing["h"]).sum(axis=1)
+    own = rng.multinomial(n, cells)[:-1].reshape(base.shape)  # i's original data (what it observes)
+    signalled = rng.multinomial(n, land_g.ravel()).reshape(base.shape)
+    counts = rng.multinomial(N - n - n_j, cells)[:-1].reshape(base.shape).astype(float)
+    counts[:, 1] += signalled.sum(axis=1)
+    counts[:, option_label] += rng.multinomial(n_j, land_h)
+    won = counts[:, 1] > counts[:, 0]
+    test = rng.multinomial(n_test, m_g)
+    return own, signalled, float(test[won].sum() / n_test)
+
+
+@pytest.mark.slow
+def test_finite_sample_multi_holds_against_simulated_platforms():
+    from aca_games.bounds.finite_sample import Counts
+
+    world = _two_point_world()
+    i = Collective("i", 0.4, "g", target="y")
+    beliefs = Beliefs.intervals({"j": (0.01, 0.05)}, {"j": [Collective("j", 0, "h", target="n")]})
+    N, n, n_test, delta = 20_000, 8000, 2000, 0.1
+    rng = np.random.default_rng(0)
+    held = []
+    for _ in range(40):
+        n_j = int(rng.integers(200, 1001))
+        own, signalled, measured = _simulate_platform(rng, world, n, n_j, 0, n_test, N)
+        counts = Counts(own.astype(float), signalled.astype(float), n, n)
+        bound = float(
+            finite_sample_multi(world, i, beliefs, n=n, N=N, n_test=n_test, delta=delta, counts=counts)
+        )
+        held.append(bound <= measured)
+    assert np.mean(held) >= 1 - delta
+    assert bound > 0  # not vacuous
+
+
+# -- input errors -----------------------------------------------------------------------------------
+def test_bad_beliefs_raise_naming_the_field():
+    j = Collective("j", 0, "h", target="n")
+    cases = [
+        (lambda: Beliefs.intervals({"j": (0.3, 0.2)}, {"j": [j]}), r"others\['j'\]: empty interval"),
+        (
+            lambda: Beliefs.intervals({"j": (0.1, 0.6), "k": (0.0, 0.5)}, {"j": [j], "k": [j]}),
+            "exceeds the population",
+        ),
+        (lambda: Beliefs.intervals({"j": (0.1, 0.2)}, {"j": [j], "x": [j]}), "menus: unknown collective 'x'"),
+        (lambda: Beliefs.intervals({"j": (0.1, 0.2)}, {}), "menus: no menu for 'j'"),
+        (lambda: Beliefs.intervals({"j": (0.1, 0.2)}, {"j": []}), r"menus\['j'\]: the menu is empty"),
+        (lambda: Beliefs.intervals({"j": (-0.1, 0.2)}, {"j": [j]}), r"must lie in \[0, 1\)"),
+        (lambda: Beliefs.total_mass(0.5, 0.4), "total: empty interval"),
+        (lambda: Beliefs.aggregate_conflict(0.0, 0.2, -1.0), "conflict: .* must be >= 0"),
+        (
+            lambda: Beliefs.prior([(0.5, [j.with_size(0.1)]), (0.4, [])]),
+            "scenarios: probabilities sum to 0.9",
+        ),
+        (lambda: Beliefs.prior([(1.2, [j.with_size(0.1)]), (-0.2, [])]), "probabilities must be >= 0"),
+        (lambda: Beliefs.prior([(1.0, [j.with_size(0.6), j.with_size(0.5)])]), r"scenarios\[0\]: sizes sum"),
+        (
+            lambda: Beliefs.product_prior({"j": (0.0, 0.1)}, {"j": [j]}, {"j": [0.5, 0.5]}),
+            "one probability per",
+        ),
+        (lambda: Beliefs.product_prior({"j": {0.1: 0.5}}, {"j": [j]}), r"sizes\['j'\]: probabilities sum"),
+        (
+            lambda: Beliefs.product_prior({"j": (0.0, 0.1)}, {"j": [j]}, {"x": [1.0]}),
+            "weights: unknown collective",
+        ),
+    ]
+    for make, message in cases:
+        with pytest.raises(ACAInputError, match=message):
+            make()
+
+
+def test_bad_use_of_beliefs_raises():
+    world = _two_point_world()
+    i = Collective("i", 0.6, "g", target="y")
+    j = Collective("j", 0, "h", target="n")
+    with pytest.raises(ACAInputError, match="reaches 1"):
+        robust(world, i, Beliefs.intervals({"j": (0.1, 0.45)}, {"j": [j]}))
+    with pytest.raises(ACAInputError, match="is the collective itself"):
+        robust(world, i.with_size(0.1), Beliefs.intervals({"i": (0.1, 0.2)}, {"i": [j]}))
+    with pytest.raises(ACAInputError, match="unknown value 'nope'"):
+        robust(
+            world, i.with_size(0.1), Beliefs.intervals({"j": (0.1, 0.2)}, {"j": [j.replace(signal="nope")]})
+        )
+    with pytest.raises(ACAInputError, match="bayes needs a prior"):
+        bayes(world, i.with_size(0.1), Beliefs.total_mass(0.0, 0.2), jax.random.key(0), 10)
+    with pytest.raises(ACAInputError, match="not a finite prior"):
+        bayes_exact(world, i.with_size(0.1), Beliefs.product_prior({"j": (0.0, 0.1)}, {"j": [j]}))
+    with pytest.raises(ACAInputError, match="payoff"):
+        bayes(world, i.with_size(0.1), Beliefs.prior([(1.0, [])]), jax.random.key(0), 10, payoff="nope")
+    with pytest.raises(ACAInputError, match="per-point bounds need"):
+        finite_sample_multi(
+            world,
+            i.with_size(0.1),
+            Beliefs.aggregate_conflict(0, 0.1, 0.1),
+            n=10,
+            N=100,
+            n_test=10,
+            delta=0.1,
+        )
