@@ -232,5 +232,5 @@ def test_regret_helpers_reject_mismatched_profiles():
         regrets(P, [np.ones(2) / 2])
     with pytest.raises(ACAInputError, match=r"profile\[1\]: expected 2 probabilities"):
         nash_conv(P, [np.ones(2) / 2, np.ones(3) / 3])
-    with pytest.raises(ACAInputError, match="n_players == ndim - 1"):
+    with pytest.raises(ACAInputError, match="must equal the number of players"):
         nash_conv(np.zeros((3, 2, 2)), [np.ones(2) / 2] * 3)

@@ -3,7 +3,7 @@
 Conventions shared by every equilibrium solver:
 
 * ``payoffs``: array of shape ``(n_players, m_1, ..., m_n)``; ``payoffs[p][a_1, ..., a_n]`` is player
-  ``p``'s payoff at the pure profile ``(a_1, ..., a_n)``. Any object with a ``payoff_tensor()``
+  ``p``'s payoff at the pure profile ``(a_1, ..., a_n)``. Any object with a ``payoffpayoff_tensor()``
   method returning such an array is accepted too.
 * ``profile``: a sequence of ``n_players`` mixed strategies, ``profile[p]`` of length ``m_p``.
 
@@ -32,20 +32,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from aca_games import ACAInputError
+from solvers._payoffs import payoff_tensor
 
 __all__ = ["deviation_payoffs", "expected_payoffs", "nash_conv", "regrets"]
-
-
-def _tensor(payoffs) -> np.ndarray:
-    if hasattr(payoffs, "payoff_tensor"):
-        payoffs = payoffs.payoff_tensor()
-    P = np.asarray(payoffs, dtype=np.float64)
-    if P.ndim < 2 or P.shape[0] != P.ndim - 1:
-        raise ACAInputError(
-            f"payoffs: expected shape (n_players, m_1, ..., m_n) with n_players == ndim - 1, "
-            f"got shape {P.shape}"
-        )
-    return P
 
 
 def _profile(P: np.ndarray, profile: Sequence) -> list[np.ndarray]:
@@ -72,7 +61,7 @@ def deviation_payoffs(payoffs, profile: Sequence) -> list[np.ndarray]:
     >>> [d.tolist() for d in deviation_payoffs(P, ([1.0, 0.0], [0.25, 0.75]))]
     [[0.25, 0.75], [1.0, 0.0]]
     """
-    P = _tensor(payoffs)
+    P = payoff_tensor(payoffs)
     xs = _profile(P, profile)
     n = P.shape[0]
     out = []
@@ -94,7 +83,7 @@ def expected_payoffs(payoffs, profile: Sequence) -> np.ndarray:
     >>> expected_payoffs(P, ([0.5, 0.5], [1.0, 0.0])).tolist()
     [0.5, 1.0]
     """
-    P = _tensor(payoffs)
+    P = payoff_tensor(payoffs)
     xs = _profile(P, profile)
     return np.array([float(d @ x) for d, x in zip(deviation_payoffs(P, xs), xs, strict=True)])
 
@@ -105,7 +94,7 @@ def regrets(payoffs, profile: Sequence) -> np.ndarray:
     For a genuine mixed profile the difference is ``>= 0`` up to rounding; the clip only removes
     ``-1e-17``-sized noise (a profile that is not a probability vector is the caller's bug).
     """
-    P = _tensor(payoffs)
+    P = payoff_tensor(payoffs)
     xs = _profile(P, profile)
     ds = deviation_payoffs(P, xs)
     return np.array([max(float(d.max() - d @ x), 0.0) for d, x in zip(ds, xs, strict=True)])
