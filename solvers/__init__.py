@@ -1,6 +1,26 @@
-"""Algorithms acting on games: equilibria, best responses, coalitions. Imports aca_games, never the
-reverse."""
+"""Algorithms acting on games: equilibria, best responses, coalitions.
+
+Imports :mod:`aca_games`, never the reverse. Every solver returns a :class:`Solution` with an
+independently checkable certificate.
+"""
 
 from solvers._solution import STATUSES, Solution
+from solvers.best_response import best_response
+from solvers.equilibrium._regret import nash_conv, regrets
+from solvers.equilibrium.analysis import equilibrium_map, plot_equilibrium_map, price_of_anarchy
+from solvers.equilibrium.pure import pure_nash
+from solvers.equilibrium.two_player import two_player_equilibria, two_player_equilibria_batched
 
-__all__ = ["STATUSES", "Solution"]
+__all__ = [
+    "STATUSES",
+    "Solution",
+    "best_response",
+    "equilibrium_map",
+    "nash_conv",
+    "plot_equilibrium_map",
+    "price_of_anarchy",
+    "pure_nash",
+    "regrets",
+    "two_player_equilibria",
+    "two_player_equilibria_batched",
+]
