@@ -126,6 +126,7 @@ def run(
         world_table,
     )
     from aca_games.scenario import load_scenario
+    from solvers.report import game_report, render_game
 
     out = _console()
     s = load_scenario(_resolve(scenario))
@@ -144,10 +145,13 @@ def run(
         with out.status("computing success, bounds and critical masses..."):
             rows = single_collective_report(s)
             together = together_report(s)
+        with out.status("solving the default game: equilibria and best responses..."):
+            game = game_report(s)
     else:
         rows = single_collective_report(s)
         together = together_report(s)
-    document = to_json(rows, s, together=together)
+        game = game_report(s)
+    document = to_json(rows, s, together=together, game=game)
     if json_:
         sys.stdout.write(document + "\n")
     else:
@@ -156,7 +160,7 @@ def run(
             "[dim]success: exact oracle (worst case over ε-suboptimal learners); bounds are "
             "lower bounds on it; α*: smallest size reaching the target acting alone.[/]"
         )
-        for table in render_together(together, [c.name for c in s.collectives]):
+        for table in render_together(together, [c.name for c in s.collectives]) + render_game(game):
             out.print(table)
     if out_dir is not None:
         target = out_dir / "report.json"

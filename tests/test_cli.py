@@ -181,3 +181,31 @@ def test_json_reports_collectives_acting_together():
     for row in together["rows"]:
         for key in ("per_point", "multi_closed_form", "bloc"):
             assert 0.0 <= row[key] <= row["success"] + 1e-9, (row["name"], key)
+
+
+def test_json_reports_the_default_game():
+    """Issue 4: equilibria and best responses are reachable from `aca-games run`; every reported
+    pure equilibrium is re-checked here against the payoff tensor of the default game."""
+    import json
+
+    import numpy as np
+    from typer.testing import CliRunner
+
+    from aca_games.cli import app
+    from aca_games.scenario import default_scenario_path, load_scenario
+    from solvers.report import default_game
+
+    result = CliRunner().invoke(app, ["run", "--json"])
+    assert result.exit_code == 0, result.output
+    game_doc = json.loads(result.stdout)["game"]
+    game = default_game(load_scenario(default_scenario_path()))
+    tensor = game.payoff_tensor()
+    menus = game_doc["menus"]
+    assert game_doc["pure_equilibria"], "the default scenario has pure equilibria"
+    for eq in game_doc["pure_equilibria"]:
+        profile = tuple(menu.index(name) for menu, name in zip(menus, eq["profile"], strict=True))
+        for i in range(len(profile)):
+            deviations = tensor[(i, *profile[:i], slice(None), *profile[i + 1 :])]
+            assert tensor[(i, *profile)] >= np.max(deviations) - 1e-12
+    for r in game_doc["best_responses"]:
+        assert r["payoff"] >= r["configured_payoff"] - 1e-12

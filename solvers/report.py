@@ -1,0 +1,111 @@
+"""The strategic part of ``aca-games run``: the scenario as a game, its equilibria, best responses.
+
+A scenario lists collectives, not menus. Its *default game* gives every collective the menu
+"plant my label on signal g" for each signal ``g`` of the world (its own signal first, same size,
+label, strategy and noise) plus "abstain" (size 0). A player values success at 1 and pays its recruited size:
+``u_i = S_i - α_i`` with ``S_i`` the exact oracle under the scenario's learner. Signal choice is where
+collectives collide, and abstaining while others plant on your signal is free-riding.
+
+The report holds all pure Nash equilibria (exact enumeration), the best response of each collective
+to the scenario's own profile (everyone on its configured signal), the price of anarchy of the pure
+equilibria, and, for two players, every extreme mixed equilibrium.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from rich.markup import escape
+from rich.table import Table
+
+from aca_games import ACAGame, Player
+from solvers.best_response import best_response
+from solvers.equilibrium.analysis import price_of_anarchy
+from solvers.equilibrium.pure import pure_nash
+from solvers.equilibrium.two_player import two_player_equilibria
+
+if TYPE_CHECKING:
+    from aca_games.scenario import Scenario
+
+ABSTAIN = "abstain"
+#: Equilibria listed in the table (the JSON report has all of them).
+SHOWN = 8
+
+
+def default_game(scenario: Scenario) -> ACAGame:
+    """The scenario's default game (see the module docstring); option 0 is the configured one."""
+    world, a = scenario.world, scenario.analysis
+    players = []
+    for c in scenario.collectives:
+        signals = [c.signal] + [g for g in world.signals if g != c.signal]
+        options = [c.replace(signal=g) for g in signals] + [c.with_size(0.0)]
+        names = [f"signal {g}" for g in signals] + [ABSTAIN]
+        players.append(Player(c.name, options, value=1.0, size_cost=1.0, option_names=names))
+    return ACAGame(world, players, bound="exact", eps=a.eps, reading=a.reading)
+
+
+def game_report(scenario: Scenario) -> dict:
+    """Equilibria, best responses and price of anarchy of the scenario's default game.
+
+    >>> from aca_games.scenario import load_scenario, default_scenario_path
+    >>> rep = game_report(load_scenario(default_scenario_path()))
+    >>> rep["configured_is_equilibrium"], rep["best_responses"][2]["best"]   # the shops should switch
+    (False, 'signal stillair_tag')
+    """
+    game = default_game(scenario)
+    tensor = game.payoff_tensor()
+    names = [p.option_names for p in game.players]
+    configured = (0,) * len(game.players)
+    pure = pure_nash(tensor)
+    responses = []
+    for i, p in enumerate(game.players):
+        ranking = best_response(tensor, i, configured).value
+        responses.append({"collective": p.name, "best": names[i][ranking[0]["option"]],
+                          "payoff": ranking[0]["payoff"],
+                          "configured_payoff": float(tensor[(i, *configured)])})
+    report = {
+        "menus": [list(n) for n in names],
+        "pure_equilibria": [
+            {"profile": [names[i][a] for i, a in enumerate(eq)],
+             "payoff": [float(tensor[(i, *eq)]) for i in range(len(eq))]}
+            for eq in pure.value
+        ],
+        "configured_is_equilibrium": configured in pure.value,
+        "best_responses": responses,
+    }
+    if pure.value:
+        poa = price_of_anarchy(tensor, pure.value).value
+        report["price_of_anarchy"] = {k: poa[k] for k in ("optimum", "worst_equilibrium", "poa")
+                                      if k in poa and not isinstance(poa[k], (dict, list))}
+    if len(game.players) == 2:
+        mixed = two_player_equilibria(tensor)
+        report["mixed_equilibria"] = [[np.round(x, 6).tolist(), np.round(y, 6).tolist()]
+                                      for x, y in mixed.value]
+    return report
+
+
+def render_game(report: dict) -> list[Table]:
+    """Rich tables: pure equilibria and best responses to the configured profile."""
+    found = report["pure_equilibria"]
+    eq = Table(title=f"Default game (menu: every signal, or abstain; payoff = exact success - size): "
+               f"{len(found)} pure Nash equilibria" + (f", first {SHOWN}" if len(found) > SHOWN else ""),
+               title_justify="left", header_style="bold")
+    eq.add_column("#", justify="right")
+    eq.add_column("profile")
+    eq.add_column("payoffs", justify="right")
+    for k, e in enumerate(found[:SHOWN], 1):
+        eq.add_row(str(k), escape(", ".join(e["profile"])), ", ".join(f"{s:.3f}" for s in e["payoff"]))
+    if not report["pure_equilibria"]:
+        eq.add_row("-", "no pure equilibrium", "")
+    br = Table(title="Best response of each collective to the configured profile",
+               title_justify="left", header_style="bold")
+    for header in ("collective", "best option", "payoff", "configured"):
+        br.add_column(header, justify="left" if header in ("collective", "best option") else "right")
+    for r in report["best_responses"]:
+        br.add_row(escape(r["collective"]), escape(r["best"]), f"{r['payoff']:.3f}",
+                   f"{r['configured_payoff']:.3f}")
+    return [eq, br]
+
+
+__all__ = ["ABSTAIN", "default_game", "game_report", "render_game"]
