@@ -6,6 +6,7 @@ independently checkable certificate.
 
 from solvers._solution import STATUSES, Solution
 from solvers.best_response import best_response
+from solvers.coalition import critical_mass, form_coalition, min_joint_sizes
 from solvers.equilibrium._regret import nash_conv, regrets
 from solvers.equilibrium.analysis import equilibrium_map, plot_equilibrium_map, price_of_anarchy
 from solvers.equilibrium.pure import pure_nash
@@ -15,7 +16,10 @@ __all__ = [
     "STATUSES",
     "Solution",
     "best_response",
+    "critical_mass",
     "equilibrium_map",
+    "form_coalition",
+    "min_joint_sizes",
     "nash_conv",
     "plot_equilibrium_map",
     "price_of_anarchy",
