@@ -6,6 +6,10 @@ label, strategy and noise) plus "abstain" (size 0). A player values success at 1
 ``u_i = S_i - α_i`` with ``S_i`` the exact oracle under the scenario's learner. Signal choice is where
 collectives collide, and abstaining while others plant on your signal is free-riding.
 
+The report also sizes the minimum joint coalition: the smallest total size at which every
+collective of the scenario meets ``analysis.target_success`` together (per-point MILP and B1 LP,
+:func:`solvers.coalition.min_joint_sizes`, each re-checked with the exact oracle).
+
 The report holds all pure Nash equilibria (exact enumeration), the best response of each collective
 to the scenario's own profile (everyone on its configured signal), the price of anarchy of the pure
 equilibria, and, for two players, every extreme mixed equilibrium.
@@ -21,6 +25,7 @@ from rich.table import Table
 
 from aca_games import ACAGame, Player
 from solvers.best_response import best_response
+from solvers.coalition import min_joint_sizes
 from solvers.equilibrium.analysis import price_of_anarchy
 from solvers.equilibrium.pure import pure_nash
 from solvers.equilibrium.two_player import two_player_equilibria
@@ -78,11 +83,28 @@ def game_report(scenario: Scenario) -> dict:
         poa = price_of_anarchy(tensor, pure.value).value
         report["price_of_anarchy"] = {k: poa[k] for k in ("optimum", "worst_equilibrium", "poa")
                                       if k in poa and not isinstance(poa[k], (dict, list))}
+    report["min_coalition"] = coalition_report(scenario)
     if len(game.players) == 2:
         mixed = two_player_equilibria(tensor)
         report["mixed_equilibria"] = [[np.round(x, 6).tolist(), np.round(y, 6).tolist()]
                                       for x, y in mixed.value]
     return report
+
+
+def coalition_report(scenario: Scenario) -> dict:
+    """Minimum joint sizes meeting the scenario's target for every collective, per bound."""
+    a, cs = scenario.analysis, list(scenario.collectives)
+    targets = [a.target_success] * len(cs)
+    out = {}
+    for bound in ("staircase", "closed_form"):
+        planting = all(c.strategy in ("feature_label", "feature_only") for c in cs)
+        if bound == "closed_form" and not planting:
+            continue
+        sol = min_joint_sizes(scenario.world, cs, targets, bound=bound, eps=a.eps, reading=a.reading)
+        value = sol.value or {}
+        out[bound] = {"status": sol.status, "sizes": value.get("sizes"), "total": value.get("total"),
+                      "reason": sol.stats.get("reason")}
+    return out
 
 
 def render_game(report: dict) -> list[Table]:
@@ -105,7 +127,17 @@ def render_game(report: dict) -> list[Table]:
     for r in report["best_responses"]:
         br.add_row(escape(r["collective"]), escape(r["best"]), f"{r['payoff']:.3f}",
                    f"{r['configured_payoff']:.3f}")
-    return [eq, br]
+    co = Table(title="Minimum joint coalition: every collective meets the target together "
+               "(sizes re-checked with the exact oracle)", title_justify="left", header_style="bold")
+    co.add_column("bound")
+    co.add_column("status")
+    co.add_column("total", justify="right")
+    co.add_column("sizes")
+    for bound, r in report["min_coalition"].items():
+        sizes = ", ".join(f"{escape(k)} {x:.4f}" for k, x in (r["sizes"] or {}).items()) or (r["reason"] or "")
+        total = f"{r['total']:.4f}" if r["total"] is not None else "-"
+        co.add_row(bound.replace("_", " "), r["status"], total, sizes)
+    return [eq, br, co]
 
 
 __all__ = ["ABSTAIN", "default_game", "game_report", "render_game"]

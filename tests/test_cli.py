@@ -209,3 +209,10 @@ def test_json_reports_the_default_game():
             assert tensor[(i, *profile)] >= np.max(deviations) - 1e-12
     for r in game_doc["best_responses"]:
         assert r["payoff"] >= r["configured_payoff"] - 1e-12
+    from aca_games import success
+
+    scenario = load_scenario(default_scenario_path())
+    for bound, r in game_doc["min_coalition"].items():  # re-check the sizes with the oracle here
+        assert r["status"] == "optimal", bound
+        sized = [c.with_size(r["sizes"][c.name]) for c in scenario.collectives]
+        assert np.all(np.asarray(success(scenario.world, sized, scenario.analysis.eps)) >= 0.9 - 1e-9)
