@@ -17,6 +17,7 @@ equilibria, and, for two players, every extreme mixed equilibrium.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
     from aca_games.scenario import Scenario
 
 ABSTAIN = "abstain"
+#: Reported coalition sizes are rounded up to this step (JSON keeps 6 decimals).
+SIZE_STEP = 1e-6
 #: Equilibria listed in the table (the JSON report has all of them).
 SHOWN = 8
 
@@ -101,8 +104,11 @@ def coalition_report(scenario: Scenario) -> dict:
         if bound == "closed_form" and not planting:
             continue
         sol = min_joint_sizes(scenario.world, cs, targets, bound=bound, eps=a.eps, reading=a.reading)
-        value = sol.value or {}
-        out[bound] = {"status": sol.status, "sizes": value.get("sizes"), "total": value.get("total"),
+        sizes = (sol.value or {}).get("sizes")
+        if sizes is not None:  # round *up*: a size rounded down can fall just below a crack level
+            sizes = {k: math.ceil(x / SIZE_STEP) * SIZE_STEP for k, x in sizes.items()}
+        out[bound] = {"status": sol.status, "sizes": sizes,
+                      "total": None if sizes is None else sum(sizes.values()),
                       "reason": sol.stats.get("reason")}
     return out
 
@@ -134,7 +140,8 @@ def render_game(report: dict) -> list[Table]:
     co.add_column("total", justify="right")
     co.add_column("sizes")
     for bound, r in report["min_coalition"].items():
-        sizes = ", ".join(f"{escape(k)} {x:.4f}" for k, x in (r["sizes"] or {}).items()) or (r["reason"] or "")
+        sizes = ", ".join(f"{escape(k)} {x:.6f}" for k, x in (r["sizes"] or {}).items())
+        sizes = sizes or (r["reason"] or "")
         total = f"{r['total']:.4f}" if r["total"] is not None else "-"
         co.add_row(bound.replace("_", " "), r["status"], total, sizes)
     return [eq, br, co]
