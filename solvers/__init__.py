@@ -4,11 +4,13 @@ Imports :mod:`aca_games`, never the reverse. Every solver returns a :class:`Solu
 independently checkable certificate.
 """
 
+from solvers import statics
 from solvers._solution import STATUSES, Solution
 from solvers.best_response import best_response
 from solvers.coalition import critical_mass, form_coalition, min_joint_sizes
 from solvers.equilibrium._regret import nash_conv, regrets
 from solvers.equilibrium.analysis import equilibrium_map, plot_equilibrium_map, price_of_anarchy
+from solvers.equilibrium.continuous import best_response_gap, continuous_nash
 from solvers.equilibrium.pure import pure_nash
 from solvers.equilibrium.two_player import two_player_equilibria, two_player_equilibria_batched
 
@@ -16,6 +18,8 @@ __all__ = [
     "STATUSES",
     "Solution",
     "best_response",
+    "best_response_gap",
+    "continuous_nash",
     "critical_mass",
     "equilibrium_map",
     "form_coalition",
@@ -25,6 +29,7 @@ __all__ = [
     "price_of_anarchy",
     "pure_nash",
     "regrets",
+    "statics",
     "two_player_equilibria",
     "two_player_equilibria_batched",
 ]
