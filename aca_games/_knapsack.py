@@ -86,8 +86,9 @@ def max_flipped_exact(value: jax.Array, costs: jax.Array, budget) -> jax.Array:
     subsets = jnp.asarray(_subsets(value.shape[0]))
     # Points that cannot be flipped (or carry no value) get zero cost, so they never block a set.
     costs = jnp.where(value[:, None] > 0, costs, 0.0)
-    feasible = jnp.all(subsets @ costs <= budget + TIE_TOL, axis=-1)
-    return jnp.max(jnp.where(feasible, subsets @ value, 0.0))
+    sums = subsets @ jnp.concatenate([costs, value[:, None]], axis=1)  # one product: costs and value
+    feasible = jnp.all(sums[:, :-1] <= budget + TIE_TOL, axis=-1)
+    return jnp.max(jnp.where(feasible, sums[:, -1], 0.0))
 
 
 def max_flipped_greedy(value: jax.Array, costs: jax.Array, budget) -> jax.Array:

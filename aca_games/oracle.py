@@ -94,10 +94,39 @@ def success(
     return out.reshape(sizes.shape)
 
 
-@functools.partial(jax.jit, static_argnames=("reading", "method", "bayes"))
 def _success_batch(base, planting, sizes, kappa, *, reading, method, bayes):
+    return _compiled_batch(reading, method, bayes)(base, planting, sizes, kappa)
+
+
+#: XLA:CPU's experimental YNNPACK fusions materialise every (batch, K, P, L) intermediate; turning
+#: them off makes the oracle 6-13x faster here (benchmarks/RESULTS.md). Used only if accepted.
+_NO_YNN = {"xla_cpu_experimental_ynn_fusion_type": ""}
+#: Size vectors per chunk on the exact-knapsack path: a whole-batch vmap would hold
+#: (batch, K, 2^P) subset sums at once.
+_KNAPSACK_CHUNK = 16
+
+
+@functools.lru_cache(maxsize=1)
+def compiler_options() -> dict | None:
+    """The XLA options of the oracle's kernels, or ``None`` if this jaxlib rejects them."""
+    try:
+        jax.jit(lambda x: x.sum(), compiler_options=_NO_YNN)(jnp.ones(2)).block_until_ready()
+    except Exception:  # an unknown experimental option raises at compile time
+        return None
+    return _NO_YNN
+
+
+@functools.lru_cache(maxsize=None)
+def _compiled_batch(reading, method, bayes):
     kernel = functools.partial(success_kernel, reading=reading, method=method, bayes=bayes)
-    return jax.vmap(kernel, in_axes=(None, None, 0, None))(base, planting, sizes, kappa)
+
+    def batch(base, planting, sizes, kappa):
+        one = lambda s: kernel(base, planting, s, kappa)  # noqa: E731
+        if method == "exact" and not bayes:
+            return jax.lax.map(one, sizes, batch_size=_KNAPSACK_CHUNK)
+        return jax.vmap(one)(sizes)
+
+    return jax.jit(batch, compiler_options=compiler_options())
 
 
 def success_kernel(
