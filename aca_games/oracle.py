@@ -116,7 +116,7 @@ def compiler_options() -> dict | None:
     return _NO_YNN
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _compiled_batch(reading, method, bayes):
     kernel = functools.partial(success_kernel, reading=reading, method=method, bayes=bayes)
 

@@ -51,9 +51,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from aca_games import ACAGame, ACAInputError
+from solvers._payoffs import payoff_tensor
 from solvers._solution import Solution
 from solvers.equilibrium._regret import expected_payoffs, nash_conv
-from solvers._payoffs import payoff_tensor
 from solvers.equilibrium.pure import pure_nash
 from solvers.equilibrium.two_player import two_player_equilibria, two_player_equilibria_batched
 
