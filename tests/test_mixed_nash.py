@@ -198,11 +198,11 @@ def test_zero_sum_value_matches_linear_program(seed, shape):
 @pytest.mark.parametrize(
     ("payoffs", "kwargs", "message"),
     [
-        (np.zeros((3, 2, 2)), {}, "n_players = ndim - 1"),
-        (np.zeros(4), {}, "n_players = ndim - 1"),
+        (np.zeros((3, 2, 2)), {}, "shape[0] must equal the number of players"),
+        (np.zeros(4), {}, "expected an array of shape (n_players, m_1, ..., m_n)"),
         (np.zeros((2, 0, 2)), {}, "at least one action"),
-        (np.array([[[np.nan, 0.0], [0.0, 0.0]]] * 2), {}, "NaN or inf at index (0, 0, 0)"),
-        ([["a"]], {}, "numeric array"),
+        (np.array([[[np.nan, 0.0], [0.0, 0.0]]] * 2), {}, "non-finite value nan at index (0, 0, 0)"),
+        ([["a"]], {}, "cannot convert to a float array"),
         (pennies()[0], {"method": "lemke"}, "method: unknown 'lemke'"),
         (pennies()[0], {"tol": 0.0}, "tol: expected a positive"),
         (pennies()[0], {"tol": float("nan")}, "tol: expected a positive"),

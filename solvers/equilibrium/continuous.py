@@ -70,6 +70,7 @@ import numpy as np
 import optax
 
 from aca_games import ACAGame, ACAInputError
+from aca_games._validate import finite_array
 from solvers._solution import Solution
 
 __all__ = [
@@ -144,15 +145,9 @@ def _check_profile(game: ACAGame, profile) -> tuple[int, ...]:
 
 
 def _finite(name: str, value, shape=None) -> np.ndarray:
-    try:
-        arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ACAInputError(f"{name}: expected numbers, got {value!r}") from None
+    arr = finite_array(name, value)
     if shape is not None and arr.shape != shape:
         raise ACAInputError(f"{name}: expected shape {shape}, got {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        where = np.argwhere(~np.isfinite(arr))[0].tolist()
-        raise ACAInputError(f"{name}: NaN or inf at index {where}; every entry must be finite")
     return arr
 
 

@@ -57,6 +57,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from aca_games import ACAInputError
+from solvers._payoffs import payoff_tensor
 from solvers._solution import Solution
 from solvers.equilibrium import _dynamics as dyn
 from solvers.equilibrium._regret import nash_conv
@@ -97,28 +98,6 @@ def nash_conv_of(payoffs, profile) -> float:
 
 # ----------------------------------------------------------------------------------------------
 # Input validation.
-
-
-def _as_tensor(payoffs) -> np.ndarray:
-    if hasattr(payoffs, "payoff_tensor"):
-        payoffs = payoffs.payoff_tensor()
-    try:
-        P = np.asarray(payoffs, dtype=np.float64)
-    except (TypeError, ValueError) as e:
-        raise ACAInputError(
-            f"payoffs: expected a numeric array of shape (n_players, m_1, ..., m_n) ({e})"
-        ) from None
-    if P.ndim < 2 or P.shape[0] != P.ndim - 1:
-        raise ACAInputError(
-            f"payoffs: expected shape (n_players, m_1, ..., m_n) with n_players = ndim - 1, "
-            f"got shape {P.shape}"
-        )
-    if min(P.shape[1:]) < 1:
-        raise ACAInputError(f"payoffs: every player needs at least one action, got shape {P.shape}")
-    if not np.all(np.isfinite(P)):
-        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(P))[0])
-        raise ACAInputError(f"payoffs: NaN or inf at index {bad}")
-    return P
 
 
 def _check_init(init, sizes) -> tuple[np.ndarray, ...]:
@@ -299,7 +278,7 @@ def mixed_nash(
     ('converged', [[0.5, 0.5], [0.5, 0.5]], True)
     """
     t0 = time.perf_counter()
-    P = _as_tensor(payoffs)
+    P = payoff_tensor(payoffs)
     if method not in METHODS:
         raise ACAInputError(f"method: unknown {method!r}, expected one of {METHODS}")
     if not (isinstance(tol, numbers.Real) and np.isfinite(tol) and tol > 0):
