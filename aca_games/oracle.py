@@ -95,7 +95,14 @@ def success(
 
 
 def _success_batch(base, planting, sizes, kappa, *, reading, method, bayes):
-    return _compiled_batch(reading, method, bayes)(base, planting, sizes, kappa)
+    options = compiler_options()
+    try:
+        return _compiled_batch(reading, method, bayes, options is not None)(base, planting, sizes, kappa)
+    except ValueError as err:
+        # Inside a user's jit the kernel is a nested jit, which may not carry compiler options.
+        if options is None or "compiler_options" not in str(err):
+            raise
+        return _compiled_batch(reading, method, bayes, False)(base, planting, sizes, kappa)
 
 
 #: XLA:CPU's experimental YNNPACK fusions materialise every (batch, K, P, L) intermediate; turning
@@ -117,7 +124,7 @@ def compiler_options() -> dict | None:
 
 
 @functools.cache
-def _compiled_batch(reading, method, bayes):
+def _compiled_batch(reading, method, bayes, tuned):
     kernel = functools.partial(success_kernel, reading=reading, method=method, bayes=bayes)
 
     def batch(base, planting, sizes, kappa):
@@ -126,7 +133,7 @@ def _compiled_batch(reading, method, bayes):
             return jax.lax.map(one, sizes, batch_size=_KNAPSACK_CHUNK)
         return jax.vmap(one)(sizes)
 
-    return jax.jit(batch, compiler_options=compiler_options())
+    return jax.jit(batch, compiler_options=compiler_options() if tuned else None)
 
 
 def success_kernel(

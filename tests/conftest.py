@@ -11,7 +11,7 @@ import aca_games  # noqa: F401  (enables jax_enable_x64)
 jax.config.update("jax_numpy_rank_promotion", "raise")
 
 settings.register_profile(
-    "default", max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    "default", max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.register_profile(
     "thorough", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]

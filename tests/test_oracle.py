@@ -202,6 +202,8 @@ def test_jit_and_grad_through_the_kernel():
     c = Collective("c", 0.3, "g", target="y")
     f = jax.jit(lambda a: success(world, c.with_size(a)))
     assert float(f(0.2)[0]) == 0.0 and float(f(0.6)[0]) == 1.0
+    # inside a user's jit the oracle's own (tuned) jit is nested: it must still work
+    assert float(jax.jit(lambda: success(world, c.with_size(0.6), 0.01))()[0]) == 1.0
     assert float(slack(0.1, "tv")) == pytest.approx(0.2)
 
 
