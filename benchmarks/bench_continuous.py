@@ -40,7 +40,6 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import statistics
 import time
 from collections.abc import Sequence
@@ -50,6 +49,7 @@ import numpy as np
 
 import aca_games  # noqa: F401  (enables float64)
 from aca_games import ACAGame, Collective, Player, World
+from benchmarks.bench_oracle import machine_info
 from solvers.equilibrium.continuous import DEFAULT_GRID, best_response_gap, continuous_nash, sizing_payoff
 
 TOL = 1e-8
@@ -85,17 +85,6 @@ def sizing_game(n_players: int = 4) -> ACAGame:
         for i in range(n_players)
     ]
     return ACAGame(world, players, bound="smooth", tau=TAU)
-
-
-def _machine() -> dict:
-    return {
-        "platform": platform.platform(),
-        "cpu_count": os.cpu_count(),
-        "python": platform.python_version(),
-        "jax": jax.__version__,
-        "numpy": np.__version__,
-        "loadavg": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
-    }
 
 
 class _NashOpt:
@@ -227,7 +216,7 @@ def run(n_players: int = 4, repeats: int = 5, coarse_grid: int | None = 1025) ->
         )
     return {
         "date_utc": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S"),
-        "machine": {**_machine(), "loadavg_before": load_before},
+        "machine": {**machine_info(), "loadavg_before": load_before},
         "players": n_players,
         "repeats": repeats,
         "tol": TOL,
