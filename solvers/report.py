@@ -98,11 +98,11 @@ def coalition_report(scenario: Scenario) -> dict:
     """Minimum joint sizes meeting the scenario's target for every collective, per bound."""
     a, cs = scenario.analysis, list(scenario.collectives)
     targets = [a.target_success] * len(cs)
+    bounds = ["staircase"]
+    if all(c.strategy in ("feature_label", "feature_only") for c in cs):
+        bounds.append("closed_form")  # B1 covers planting strategies only
     out = {}
-    for bound in ("staircase", "closed_form"):
-        planting = all(c.strategy in ("feature_label", "feature_only") for c in cs)
-        if bound == "closed_form" and not planting:
-            continue
+    for bound in bounds:
         sol = min_joint_sizes(scenario.world, cs, targets, bound=bound, eps=a.eps, reading=a.reading)
         sizes = (sol.value or {}).get("sizes")
         if sizes is not None:  # round *up*: a size rounded down can fall just below a crack level
