@@ -177,7 +177,7 @@ def staircase(world: World, collective: Collective, eps=0.0, reading: str = "hub
     """
     kappa = slack(eps, reading)
     margin = planted_margins(world, collective, collective.size)
-    return jnp.sum(jnp.where(margin > kappa + TIE_TOL, plant(world, collective).landing, 0.0))
+    return jnp.sum(jnp.where(margin > kappa + TIE_TOL, world.landing_mass(collective.signal), 0.0))
 
 
 def planted_margins(world: World, collective: Collective, alpha) -> jax.Array:
