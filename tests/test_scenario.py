@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aca_games import ACAInputError, World
-from aca_games.scenario import (
+from aca_games.app.scenario import (
     Scenario,
     ScenarioError,
     bundled_scenarios,

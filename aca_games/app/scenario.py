@@ -78,7 +78,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from aca_games._errors import ACAInputError
-from aca_games._scenario_checks import check_analysis, check_collectives, check_world, field_path
+from aca_games.app._scenario_checks import check_analysis, check_collectives, check_world, field_path
 from aca_games.collective import NOISE_MODES, STRATEGIES, Collective
 from aca_games.learner import READINGS
 from aca_games.planting import plant_all, sizes_of

@@ -1,6 +1,6 @@
 """Semantic checks of a parsed scenario, each problem as ``(field path, problem, fix)``.
 
-The schema in :mod:`aca_games.scenario` checks types and ranges; these functions check what a schema
+The schema in :mod:`aca_games.app.scenario` checks types and ranges; these functions check what a schema
 cannot: table shapes and totals, names that must exist in the world, and consistency between fields.
 They run before any model object is built, so every message can name the exact field.
 """

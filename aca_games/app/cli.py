@@ -79,7 +79,7 @@ def _fail_on_errors(fn):
 
 
 def _resolve(scenario: str | None) -> Path:
-    from aca_games.scenario import bundled_scenarios, default_scenario_path
+    from aca_games.app.scenario import bundled_scenarios, default_scenario_path
 
     if scenario is None:
         return default_scenario_path()
@@ -117,7 +117,8 @@ def run(
     ] = None,
 ):
     """Evaluate every collective of a scenario: success, bounds, critical mass."""
-    from aca_games.report import (
+    from aca_games.app.game_report import game_report, render_game
+    from aca_games.app.report import (
         render_table,
         render_together,
         single_collective_report,
@@ -125,8 +126,7 @@ def run(
         together_report,
         world_table,
     )
-    from aca_games.scenario import load_scenario
-    from solvers.report import game_report, render_game
+    from aca_games.app.scenario import load_scenario
 
     out = _console()
     s = load_scenario(_resolve(scenario))
@@ -185,7 +185,7 @@ def validate(
     scenario: Annotated[str, typer.Argument(help="A scenario TOML file or a bundled name.")],
 ):
     """Check a scenario file and summarise it."""
-    from aca_games.scenario import load_scenario
+    from aca_games.app.scenario import load_scenario
 
     s = load_scenario(_resolve(scenario))
     w = s.world
@@ -204,7 +204,7 @@ def scenarios():
     """List the bundled scenarios (run one with `aca-games run NAME`)."""
     from rich.table import Table
 
-    from aca_games.scenario import bundled_scenarios, load_scenario
+    from aca_games.app.scenario import bundled_scenarios, load_scenario
 
     table = Table(header_style="bold")
     for column in ("name", "title", "collectives", "file"):

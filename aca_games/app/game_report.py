@@ -32,7 +32,7 @@ from solvers.equilibrium.pure import pure_nash
 from solvers.equilibrium.two_player import two_player_equilibria
 
 if TYPE_CHECKING:
-    from aca_games.scenario import Scenario
+    from aca_games.app.scenario import Scenario
 
 ABSTAIN = "abstain"
 #: Reported coalition sizes are rounded up to this step (JSON keeps 6 decimals).
@@ -56,7 +56,7 @@ def default_game(scenario: Scenario) -> ACAGame:
 def game_report(scenario: Scenario) -> dict:
     """Equilibria, best responses and price of anarchy of the scenario's default game.
 
-    >>> from aca_games.scenario import load_scenario, default_scenario_path
+    >>> from aca_games.app.scenario import load_scenario, default_scenario_path
     >>> rep = game_report(load_scenario(default_scenario_path()))
     >>> rep["configured_is_equilibrium"], rep["best_responses"][2]["best"]   # the shops should switch
     (False, 'signal stillair_tag')
