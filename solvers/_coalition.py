@@ -71,7 +71,9 @@ def _finish(value, status, cert, stats, names, targets, bound_values, oracle_val
     return Solution(value, status, cert, stats)
 
 
+# ------------------------------------------------------------------------------------------------
 # input checks
+# ------------------------------------------------------------------------------------------------
 def _collectives(name: str, collectives) -> list[Collective]:
     if isinstance(collectives, Collective):
         collectives = [collectives]

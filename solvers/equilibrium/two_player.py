@@ -117,6 +117,7 @@ class EquilibriumBatch(NamedTuple):
         return [self.game(g) for g in range(len(self.count))]
 
 
+# ----------------------------------------------------------------------------------------- input
 def _check_tol(tol) -> float:
     try:
         tol = float(tol)
@@ -157,6 +158,7 @@ def _centred(M: np.ndarray) -> np.ndarray:
     return np.where(span > 0, (M - lo) / np.where(span > 0, span, 1.0) - 0.5, 0.0)
 
 
+# ------------------------------------------------------------------------------- assembly
 def _finish(G: int, g: np.ndarray, x: np.ndarray, y: np.ndarray, A: np.ndarray, B: np.ndarray):
     """Clip, renormalise, sort, drop numerical duplicates; NashConv of each equilibrium."""
     x = np.clip(x, 0.0, None)
