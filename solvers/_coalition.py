@@ -13,6 +13,7 @@ import numpy as np
 from aca_games import ACAInputError, Collective, World, oracle
 from aca_games import _validate as v
 from aca_games.bounds.multi import b1_kernel, per_point_kernel
+from aca_games.planting import check_collectives
 from solvers._solution import Solution
 
 #: A re-checked success may fall short of its target by at most this (float sums of masses).
@@ -77,20 +78,7 @@ def _finish(value, status, cert, stats, names, targets, bound_values, oracle_val
 def _collectives(name: str, collectives) -> list[Collective]:
     if isinstance(collectives, Collective):
         collectives = [collectives]
-    try:
-        collectives = list(collectives)
-    except TypeError as err:
-        raise ACAInputError(f"{name}: expected a sequence of Collective, got {collectives!r}") from err
-    if not collectives:
-        raise ACAInputError(f"{name}: need at least one collective")
-    for i, c in enumerate(collectives):
-        if not isinstance(c, Collective):
-            raise ACAInputError(f"{name}[{i}]: expected a Collective, got {type(c).__name__}")
-    seen = [c.name for c in collectives]
-    dup = sorted({n for n in seen if seen.count(n) > 1})
-    if dup:
-        raise ACAInputError(f"{name}: names must be unique, {dup} appear more than once")
-    return collectives
+    return check_collectives(collectives, name)
 
 
 def _per_item(name: str, value, n: int, check) -> np.ndarray:
