@@ -59,6 +59,7 @@ is worst:
     S_i >= 1 - [ (1 - total_lo - b_i α_i) Δ_i ξ_i + α_i h_iΓ_i ξ_i + R + κ ] / (α_i ν_i)
 
 (:func:`~aca_games.bounds.closed_form_terms`; planting strategies only, 0 for the others).
+
 **Bayesian** (:func:`~aca_games.bounds.bayesian.bayes`, :func:`~aca_games.bounds.bayesian.bayes_exact`):
 expected success of ``i`` under a prior, in :mod:`aca_games.bounds.bayesian`.
 
