@@ -64,7 +64,7 @@ def critical_mass(
 
     Example:
         >>> w = World(points=["a", "b"], labels=["no", "yes"],
-        ...           base=[[0.3, 0.1], [0.2, 0.2]], landing={"g": [[0.5, 0.0], [0.3, 0.2]]})
+        ...           base=[[0.3, 0.1], [0.2, 0.2]], landing={"g": [[0.5, 0.0], [0.2, 0.3]]})
         >>> c = Collective("c", 0.0, "g", target="yes")
         >>> round(critical_mass(w, c, 1.0), 4)     # point a cracks at 0.2 / (0.5 + 0.2)
         0.2857

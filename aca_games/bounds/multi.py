@@ -125,7 +125,7 @@ def multi_closed_form(
     :func:`~aca_games.bounds.closed_form` for one collective.
 
     >>> w = World(points=["a", "b"], labels=["n", "y"], base=[[0.3, 0.1], [0.2, 0.2]],
-    ...           landing={"g": [[0.5, 0.0], [0.3, 0.2]], "h": [[0.0, 0.0], [1.0, 0.0]]})
+    ...           landing={"g": [[0.5, 0.0], [0.2, 0.3]], "h": [[0.0, 0.0], [0.7, 0.3]]})
     >>> i = Collective("i", 0.8, "g", target="y")
     >>> [round(float(b), 4) for b in multi_closed_form(w, [i])]
     [0.9]
@@ -165,7 +165,7 @@ def bloc(
     ``S_i >= 1 - [β_0 Δ_i ξ_i + Σ_{j∉bloc} α_j ρ_ij + κ]/μ_i`` when the bloc margin ``μ_i > 0``.
 
     >>> w = World(points=["a", "b"], labels=["n", "y"], base=[[0.3, 0.1], [0.2, 0.2]],
-    ...           landing={"g": [[0.5, 0.0], [0.3, 0.2]]})
+    ...           landing={"g": [[0.5, 0.0], [0.2, 0.3]]})
     >>> whole = [Collective("i", 0.8, "g", target="y")]
     >>> halves = [Collective("i1", 0.4, "g", target="y"), Collective("i2", 0.4, "g", target="y")]
     >>> [round(float(b), 4) for b in bloc(w, whole)], [round(float(b), 4) for b in bloc(w, halves)]
