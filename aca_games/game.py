@@ -21,6 +21,7 @@ import functools
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -29,6 +30,7 @@ import numpy as np
 from aca_games import _validate as v
 from aca_games._errors import ACAInputError
 from aca_games.bounds.multi import b1_kernel, per_point_kernel, stacked_terms
+from aca_games.bounds.population import ClosedFormTerms
 from aca_games.bounds.smooth import check_tau, smooth_kernel
 from aca_games.collective import Collective
 from aca_games.learner import check_eps, slack
@@ -82,10 +84,20 @@ def _describe(c: Collective) -> str:
     return f"{c.signal}:{label}@{float(c.size):g}"
 
 
-class _Menus:
-    """Every option of every player resolved into padded arrays ``(n_players, max_options, ...)``."""
+class _Menus(NamedTuple):
+    """Every option of every player resolved into padded arrays ``(n_players, max_options, ...)``.
 
-    def __init__(self, world: World, players: Sequence[Player]):
+    A pytree of arrays only, so the jitted payoff tables are compiled once per shape, not per game.
+    """
+
+    planting: Planting
+    sizes: jax.Array
+    terms: ClosedFormTerms
+    covered: jax.Array
+    costs: jax.Array
+
+    @classmethod
+    def build(cls, world: World, players: Sequence[Player]) -> _Menus:
         width = max(len(p.options) for p in players)
         pad = lambda opts: list(opts) + [opts[-1]] * (width - len(opts))  # noqa: E731
         plantings, sizes, terms, covered, costs = [], [], [], [], []
@@ -97,11 +109,7 @@ class _Menus:
             terms.append(option_terms)
             covered.append(option_covered)
             costs.append(jnp.asarray(list(p.costs) + [p.costs[-1]] * (width - len(p.costs))))
-        self.planting = _stack(plantings)  # leaves (n, m, ...)
-        self.sizes = jnp.stack(sizes)
-        self.terms = _stack(terms)
-        self.covered = jnp.stack(covered)
-        self.costs = jnp.stack(costs)
+        return cls(_stack(plantings), jnp.stack(sizes), _stack(terms), jnp.stack(covered), jnp.stack(costs))
 
     def pick(self, profile):
         """Gather the options of a profile (one index per player)."""
@@ -164,12 +172,18 @@ class ACAGame:
                 f"players: the largest options' sizes sum to {largest:.3g} >= 1; every profile must "
                 "leave bystanders (Σ α_i < 1)"
             )
-        self._menus = _Menus(world, self.players)
+        self._menus = _Menus.build(world, self.players)
         self._kappa = slack(eps, reading)
         if v.is_concrete(eps) and float(eps) == 0.0:
             self._method = "bayes"  # Bayes-optimal learner: no knapsack
         else:
             self._method = "exact" if len(world.points) <= EXACT_MAX_POINTS else "greedy"
+
+    def __repr__(self) -> str:
+        """A Python literal (worlds and collectives print as literals too)."""
+        number = lambda x: float(x) if v.is_concrete(x) else x  # noqa: E731
+        return (f"ACAGame({self.world!r}, {list(self.players)!r}, bound={self.bound!r}, "
+                f"eps={number(self.eps)!r}, reading={self.reading!r}, tau={number(self.tau)!r})")
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -205,26 +219,40 @@ class ACAGame:
     def payoff_tensor(self) -> np.ndarray:
         """The normal form: ``U[i, a_1, ..., a_n] = u_i(a)``, shape ``(n_players, m_1, ..., m_n)``.
 
-        One jitted ``vmap`` over all ``Π m_i`` profiles.
+        One jitted ``vmap`` over all ``Π m_i`` profiles (compiled once per shape of game).
         """
-        table = self._compiled("payoffs")(jnp.asarray(self.profiles()))  # (profiles, n)
-        return np.asarray(table).T.reshape((len(self.players), *self.shape))
+        return self._tensor(payoffs=True)
 
     def success_tensor(self) -> np.ndarray:
         """``B_i`` at every profile, shape ``(n_players, m_1, ..., m_n)``."""
-        table = self._compiled("success_at")(jnp.asarray(self.profiles()))
-        return np.asarray(table).T.reshape((len(self.players), *self.shape))
+        return self._tensor(payoffs=False)
 
-    def _compiled(self, method: str):
-        """``jit(vmap(self.<method>))``, compiled once per game and method."""
-        cache = self.__dict__.setdefault("_jit_cache", {})
-        if method not in cache:
-            cache[method] = jax.jit(jax.vmap(getattr(self, method)))
-        return cache[method]
+    def _tensor(self, *, payoffs: bool) -> np.ndarray:
+        size_costs = jnp.asarray([p.size_cost for p in self.players])
+        table = _profile_table(
+            self._menus, self.world.base, self._kappa, jnp.asarray(self.tau, dtype=jnp.float64),
+            self.values, size_costs, jnp.asarray(self.profiles()),
+            bound=self.bound, reading=self.reading, method=self._method, payoffs=payoffs,
+        )  # fmt: skip
+        return np.asarray(table).T.reshape((len(self.players), *self.shape))
 
     def welfare(self, profile) -> float:
         """Sum of payoffs at a pure profile."""
         return float(jnp.sum(self.payoffs(profile)))
+
+
+@functools.partial(jax.jit, static_argnames=("bound", "reading", "method", "payoffs"))
+def _profile_table(menus: _Menus, base, kappa, tau, values, size_costs, profiles, *, bound, reading,
+                   method, payoffs):
+    """``u_i`` (or ``B_i``) at every profile: one vmap over the rows of ``profiles``."""
+
+    def one(profile):
+        planting, sizes, terms, costs, covered = menus.pick(profile)
+        b = _bound_kernel(base, planting, sizes, terms, covered, kappa, tau,
+                          bound=bound, reading=reading, method=method)
+        return values * b - costs - size_costs * sizes if payoffs else b
+
+    return jax.vmap(one)(profiles)
 
 
 @functools.partial(jax.jit, static_argnames=("bound", "reading", "method"))
