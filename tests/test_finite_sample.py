@@ -132,7 +132,7 @@ def test_feature_label_formula_by_hand():
     """THEORY §3.2's FL expression, evaluated by hand on a two-point world."""
     w = World(
         points=["a", "b"], labels=["no", "yes"],
-        base=[[0.3, 0.1], [0.2, 0.2]], landing={"g": [[0.5, 0.0], [0.3, 0.2]]},
+        base=[[0.3, 0.1], [0.2, 0.2]], landing={"g": [[0.5, 0.0], [0.2, 0.3]]},
     )  # fmt: skip
     c = Collective("c", 0.3, "g", target="yes")
     n, N, n_test, delta, eps = 40_000, 100_000, 10_000, 0.05, 0.001
