@@ -126,8 +126,8 @@ class World:
                     f"{table[:, y].sum():.10g}, but landing[{first!r}] gives it "
                     f"{marginal[y]:.10g}; every signal maps the whole population, so all landing "
                     f"tables must share one label marginal P0(Y = y) (within {v.SUM_TOL:g}). Fix: "
-                    "re-split the rows so every table's label totals agree, or build the world "
-                    "with World.from_table"
+                    "re-split the rows so every table's label totals agree (aca_games.world."
+                    "split_landing), or build the world with World.from_table"
                 )
         short = base.sum(axis=0) - marginal
         if short.max() > v.SUM_TOL:
@@ -295,3 +295,40 @@ class World:
             n_features=n_x,
             idempotent=idempotent,
         )
+
+
+def split_landing(masses, marginal) -> np.ndarray:
+    """A landing table with row sums ``masses`` and label marginal ``marginal``.
+
+    Where a signal lands, ``m_g(x̃)``, is what feature-label, unplanting and erasing collectives
+    (and every noise mode) depend on; the split of each row over labels matters only to
+    feature-only strategies. This fills the rows so the table's label totals are ``marginal``
+    (the north-west corner rule of transport problems), which makes worlds consistent
+    (THEORY §1) without changing the row masses: pass the same ``marginal``, at least the base
+    label mass at the relevant points, for every signal.
+
+    Args:
+        masses: ``m_g(x̃) >= 0``, shape ``(P,)``, total 1.
+        marginal: ``P0(Y = y) >= 0``, shape ``(L,)``, total 1.
+
+    Example:
+        >>> split_landing([0.6, 0.4], [0.25, 0.75]).tolist()
+        [[0.25, 0.35], [0.0, 0.4]]
+    """
+    masses = v.probabilities("masses", masses, ndim=1)
+    marginal = v.probabilities("marginal", marginal, ndim=1)
+    v.sums_to_one("masses", float(masses.sum()))
+    v.sums_to_one("marginal", float(marginal.sum()))
+    table = np.zeros((masses.size, marginal.size))
+    rows, cols = masses.copy(), marginal.copy()
+    x = y = 0
+    while x < rows.size and y < cols.size:
+        moved = min(rows[x], cols[y])
+        table[x, y] = moved
+        rows[x] -= moved
+        cols[y] -= moved
+        if rows[x] <= cols[y]:
+            x += 1
+        else:
+            y += 1
+    return table

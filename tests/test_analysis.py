@@ -127,8 +127,8 @@ def test_price_of_anarchy_with_mixed_nash_solver():
 
 def _world():
     landing = {
-        "g": [[0.5, 0.0], [0.3, 0.2], [0.0, 0.0]],
-        "h": [[0.0, 0.0], [0.6, 0.0], [0.4, 0.0]],
+        "g": [[0.25, 0.25], [0.25, 0.25], [0.0, 0.0]],
+        "h": [[0.0, 0.0], [0.3, 0.3], [0.2, 0.2]],
         "k": [[0.2, 0.2], [0.0, 0.0], [0.3, 0.3]],
     }
     return World(
@@ -192,7 +192,7 @@ def _check_cells(result: EquilibriumMap, cells_and_games):
 
 
 @given(st.integers(0, 2**31), st.sampled_from([(2, 2), (2, 3), (3, 3)]))
-@settings(max_examples=10)
+@settings(max_examples=max(5, settings.default.max_examples // 2))  # the profile's, halved
 def test_map_of_a_payoff_function_equals_looping_the_single_solver(seed, shape):
     rng = np.random.default_rng(seed)
     # rounded bases: the combinations produce ties and degenerate games in some cells
