@@ -44,7 +44,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from aca_games.bounds.multi import conflict_mass
-from aca_games.bounds.population import closed_form_terms
+from aca_games.bounds.population import closed_form_critical_mass, closed_form_terms
 from aca_games.collective import NOISE_MODES, STRATEGIES, VARIANTS, Collective
 from aca_games.game import GAME_BOUNDS, ACAGame, Player
 from aca_games.learner import READINGS, slack
@@ -129,15 +129,20 @@ def collectives(
     signals: Sequence[str] | None = None,
     labels: Sequence[str] | None = None,
     max_targets: int | None = None,
+    noise_modes: Sequence[str] = NOISE_MODES,
+    min_noise: float = 0.0,
 ) -> Collective:
     """A collective on ``world``: strategy from ``strategies``, signal from ``signals`` (default
     all), planted label from ``labels`` (default all; feature-label and feature-only only), a
     target set around it of at most ``max_targets`` labels (default ``L - 1``: some label is a
-    rival), and with ``noise`` a noise level and mode (misfire with its default or a named wrong
-    label). ``size`` is fixed; draw it with :func:`sizes`."""
+    rival), and with ``noise`` a noise level of at least ``min_noise`` and a mode from
+    ``noise_modes`` (misfire with its default or a named wrong label; erasing, and a target set of
+    every label, cannot misfire). ``size`` is fixed; draw it with :func:`sizes`."""
     strategy = draw(st.sampled_from(list(strategies)))
     signal = draw(st.sampled_from(list(signals or world.signals)))
     names = list(world.labels)
+    if labels is None:  # mostly a label the base does not already favour on the signal set
+        labels = _challengers(world, signal) if draw(st.booleans()) else names
     target, label, variant = (), None, None
     if strategy == "unplant":
         avoid = draw(st.sampled_from(names))
@@ -151,9 +156,11 @@ def collectives(
         variant = draw(st.sampled_from(VARIANTS[strategy])) if strategy in VARIANTS else None
     sigma, mode, wrong = 0.0, "drop", None
     if noise:
-        modes = [m for m in NOISE_MODES if not (m == "misfire" and strategy == "erase")]
+        misfire = strategy != "erase" and len(target) < len(names)  # a wrong label to plant
+        modes = [m for m in noise_modes if misfire or m != "misfire"] or ["drop"]
         mode = draw(st.sampled_from(modes))
-        sigma = draw(st.one_of(st.sampled_from(NOISE_LEVELS), st.floats(0.01, 0.6)))
+        levels = [x for x in NOISE_LEVELS if x >= min_noise]
+        sigma = draw(st.one_of(st.sampled_from(levels), st.floats(max(min_noise, 0.01), 0.6)))
         if mode == "misfire" and draw(st.booleans()):
             wrong = draw(st.sampled_from([y for y in names if y not in target]))
     return Collective(
@@ -162,15 +169,24 @@ def collectives(
     )  # fmt: skip
 
 
+def _challengers(world: World, signal: str) -> list[str]:
+    """Labels that trail the base's leading label at some point of the signal set (all labels if
+    the base is empty there): planting them has to overcome the base."""
+    base = np.asarray(world.base)[np.asarray(world.landing_mass(signal)) > 0]
+    trailing = (base < base.max(axis=1, keepdims=True)).any(axis=0)
+    return [y for y, t in zip(world.labels, trailing, strict=True) if t] or list(world.labels)
+
+
 def rivals(world: World, of: Collective, name: str = "r", strategies: Sequence[str] = STRATEGIES,
-           noise: bool = True, size: float = 0.0) -> st.SearchStrategy[Collective]:
+           noise: bool = True, size: float = 0.0, **options) -> st.SearchStrategy[Collective]:
     """A collective that competes with ``of``: its signal overlaps ``of``'s signal set on at least
     two points when the world has such a signal, and (planting strategies) it plants a label
-    outside ``of``'s target set when there is one."""
+    outside ``of``'s target set when there is one. ``options`` go to :func:`collectives`."""
     own = set(world.signal_set(of.signal))
     overlapping = [s for s in world.signals if len(own & set(world.signal_set(s))) >= 2]
     conflicting = [y for y in world.labels if y not in of.target] if of.target else None
-    return collectives(world, name, strategies, noise, size, overlapping or None, conflicting or None)
+    return collectives(world, name, strategies, noise, size, overlapping or None, conflicting or None,
+                       **options)
 
 
 # -- sizes -------------------------------------------------------------------------------------------
@@ -183,6 +199,10 @@ def thresholds(world: World, collectives: Sequence[Collective], index: int = 0, 
       :data:`TARGETS`.
 
     Returns the sorted distinct levels in ``[0, 1)``.
+
+    >>> w = World(points=["a"], labels=["n", "y"], base=[[0.3, 0.1]], landing={"g": [[0.6, 0.4]]})
+    >>> thresholds(w, [Collective("c", 0.0, "g", target="y")]).round(4).tolist()  # crack, S* = .5, .9
+    [0.1667, 0.2857, 0.6667]
     """
     cs = list(collectives)
     p = plant_all(world, cs)
@@ -201,15 +221,11 @@ def thresholds(world: World, collectives: Sequence[Collective], index: int = 0, 
             levels.append(np.where(pair & (b != 0), (crossing - a) / b, np.nan).ravel())
         c = cs[index]
         if c.strategy in ("feature_label", "feature_only"):
-            # B1 = S* at α = [(1 - Σ others) Δξ + Σ ρ α_j + κ] / [ν (1 - S*) + b Δξ - hΓ ξ]
+            # B1 is the closed form with the slack κ + Σ ρ α_j - (Σ others) Δξ
             t = closed_form_terms(world, c)
             rho = np.asarray(conflict_mass(world, cs))[index]
-            dxi = float(t.delta * t.xi)
-            against = (1.0 - fixed.sum()) * dxi + float(rho @ fixed) + float(kappa)
-            grows = float(t.bystander_rate) * dxi - float(t.resistance * t.xi)
-            for goal in TARGETS:
-                den = float(t.net_rate) * (1 - goal) + grows
-                levels.append(np.array([against / den if den > 0 else np.nan]))
+            shifted = float(kappa) + float(rho @ fixed) - fixed.sum() * float(t.delta * t.xi)
+            levels.append(np.array([float(closed_form_critical_mass(t, shifted, goal)) for goal in TARGETS]))
     out = np.concatenate(levels)
     return np.unique(out[np.isfinite(out) & (out >= 0) & (out < 1)])
 
@@ -226,7 +242,8 @@ def sizes(draw, world: World, collectives: Sequence[Collective], index: int = 0,
     levels = levels[(levels >= MIN_SIZE) & (levels < room)]
     anywhere = st.integers(1, GRID - 1).map(lambda k: (k * room / GRID, 0.0))
     near = st.tuples(st.sampled_from(levels.tolist()), st.sampled_from(OFFSETS))
-    level, offset = draw(st.one_of(near, anywhere) if levels.size else anywhere)
+    at_threshold = levels.size and draw(st.sampled_from((True, True, False)))  # 2:1 near a threshold
+    level, offset = draw(near if at_threshold else anywhere)
     return _floor(float(np.clip(level + offset, 0.0, np.nextafter(room, 0.0))))
 
 
@@ -247,6 +264,8 @@ def instances(
     shapes: Sequence[tuple[int, int]] = SHAPES,
     shared_signal: bool = False,
     max_targets: int | None = None,
+    noise_modes: Sequence[str] = NOISE_MODES,
+    min_noise: float = 0.0,
 ) -> Instance:
     """A world, ``K`` collectives (``K`` from ``n_collectives``), ``ε`` and a reading.
 
@@ -254,14 +273,16 @@ def instances(
     :func:`sizes` given the others'; ``max_targets`` limits its target set (1: the planted label
     alone). The others are :func:`rivals` of it (strategies ``rival_strategies``, default
     ``strategies``) with sizes in ``[0, 0.5/(K-1)]``; with ``shared_signal`` they all use the
-    first collective's signal (blocs).
+    first collective's signal (blocs). ``noise_modes`` and ``min_noise`` apply to every
+    collective (see :func:`collectives`).
     """
     world = draw(worlds(shapes))
     k = draw(st.sampled_from(list(n_collectives)))
-    first = draw(collectives(world, "c0", strategies, noise, max_targets=max_targets))
+    noisy = dict(noise_modes=noise_modes, min_noise=min_noise)
+    first = draw(collectives(world, "c0", strategies, noise, max_targets=max_targets, **noisy))
     others = []
     for j in range(1, k):
-        rival = draw(rivals(world, first, f"c{j}", rival_strategies or strategies, noise))
+        rival = draw(rivals(world, first, f"c{j}", rival_strategies or strategies, noise, **noisy))
         share = draw(st.one_of(st.sampled_from((0.0, 0.1)), st.floats(0.0, 1.0)))
         rival = rival.replace(size=_floor(0.5 / (k - 1) * share))
         others.append(rival.replace(signal=first.signal) if shared_signal else rival)
@@ -350,8 +371,8 @@ def assert_sound(bound: Callable, world: World, collectives, eps=0.0, reading: s
     if bad.size:
         i = int(bad[0])
         raise AssertionError(
-            f"{_name(bound)} is not sound: {value[i]!r} for collective {cs[i].name!r}, above the "
-            f"exact oracle's {exact[i]!r} (eps={float(eps)!r}, reading={reading!r}).\n"
+            f"{_name(bound)} is not sound: {float(value[i])!r} for collective {cs[i].name!r}, above "
+            f"the exact oracle's {float(exact[i])!r} (eps={float(eps)!r}, reading={reading!r}).\n"
             f"Counterexample:\n{literal(world, collectives, eps, reading)}"
         )
     return value, exact
@@ -402,9 +423,10 @@ def assert_monotone(
         what = parameter if isinstance(parameter, str) else _name(parameter)
         direction = "non-decreasing" if sign > 0 else "non-increasing"
         raise AssertionError(
-            f"{_name(bound)} is not {direction} in {what}: {values[k]!r} at {what} = {grid[k]!r}, "
-            f"{values[k + 1]!r} at {what} = {grid[k + 1]!r} (output {index}).\n"
-            f"Counterexample at {what} = {grid[k]!r}:\n{literal(w, c[0] if alone else c, e, reading)}"
+            f"{_name(bound)} is not {direction} in {what}: {float(values[k])!r} at {what} = "
+            f"{float(grid[k])!r}, {float(values[k + 1])!r} at {what} = {float(grid[k + 1])!r} "
+            f"(output {index}).\n"
+            f"Counterexample at {what} = {float(grid[k])!r}:\n{literal(w, c[0] if alone else c, e, reading)}"
         )
     return values
 

@@ -201,7 +201,7 @@ def test_hardt_staircase_can_fall_with_size():
     """Finding: feature-only "hardt" moves members with y = ℓ away from x̃ while the unmoved keep
     rival mass there, so a point the base wins for ℓ can be lost as α grows, even at ε = 0."""
     world = World(points=["x", "z"], labels=["no", "yes"], base=[[0.2, 0.3], [0.1, 0.0]],
-                  landing={"g": [[0.05, 0.05], [0.05, 0.85]]})
+                  landing={"g": [[0.05, 0.05], [0.25, 0.65]]})
     c = Collective("c", 0.0, "g", target="yes", strategy="feature_only", variant="hardt")
     small, large = (float(bounds.staircase(world, c.with_size(a))) for a in (0.2, 0.9))
     assert small == pytest.approx(1.0) and large == pytest.approx(0.9)
