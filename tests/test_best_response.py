@@ -20,7 +20,7 @@ import itertools
 import jax
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from scipy.optimize import linprog
@@ -258,7 +258,6 @@ def test_aca_game_robust_success_is_the_worst_case_over_the_set():
 @given(
     st.integers(0, 2**31), st.sampled_from(SHAPES), st.floats(0.01, 100.0), st.floats(-50.0, 50.0), st.data()
 )
-@settings(max_examples=max(5, settings.default.max_examples * 3 // 5))  # the profile's, scaled
 def test_best_responses_are_invariant_under_positive_affine_transforms(seed, shape, a, b, data):
     P = _tensor(seed, shape)
     rng = np.random.default_rng(seed)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import jax
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -32,8 +32,6 @@ EPS = st.sampled_from([0.0, 0.0, 0.01, 0.04])
 READING = st.sampled_from(["huber", "tv"])
 DRAWS = 12  # size vectors per option profile; two profiles per example
 MENU = 2  # options per menu: fixed shapes keep JIT recompilation (one per shape) bounded
-#: Monte Carlo tests run half the profile's examples (each draws hundreds of worlds).
-HALF = settings(max_examples=max(5, settings.default.max_examples // 2))
 
 
 @st.composite
@@ -172,7 +170,6 @@ def priors(draw, world, i, n_scen=3, k=2):
     return Beliefs.prior(out)
 
 
-@HALF
 @given(testing.worlds(shapes=testing.SHAPES[:2]), st.data())  # 300 knapsacks per example
 def test_bayes_mean_is_within_four_standard_errors_of_the_exact_expectation(world, data):
     i = data.draw(testing.collectives(world, "i", size=data.draw(st.floats(0.05, 0.45))))
@@ -182,7 +179,8 @@ def test_bayes_mean_is_within_four_standard_errors_of_the_exact_expectation(worl
     exact = float(bayes_exact(world, i, prior, 0.02))
     assert abs(float(est.mean) - exact) <= 4 * float(est.stderr) + 1e-12
     staircases = [float(bounds.per_point(world, [i, *cs], 0.02)[0]) for _, cs in prior.scenarios()]
-    assert float(robust(world, i, prior, 0.02)) == min(staircases)  # a finite prior: the worst scenario
+    # a finite prior: the worst scenario (sums of landing masses in another order: rounding)
+    assert float(robust(world, i, prior, 0.02)) == pytest.approx(min(staircases), abs=1e-12)
     # a discrete product prior enumerates into scenarios
     menus = {name: [data.draw(options(world, name, i)) for _ in range(m)] for name, m in (("a", 2), ("b", 1))}
     product = Beliefs.product_prior(
@@ -193,7 +191,6 @@ def test_bayes_mean_is_within_four_standard_errors_of_the_exact_expectation(worl
     assert abs(float(est.mean) - exact) <= 4 * float(est.stderr) + 1e-12
 
 
-@HALF
 @given(belief_cases())
 def test_every_prior_draw_is_above_the_robust_bound_on_its_support(case):
     world, i, beliefs, lo, hi = case

@@ -39,6 +39,7 @@ Both closed forms apply to planting strategies (``feature_label``, ``feature_onl
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import jax
@@ -82,6 +83,7 @@ def per_point(
     return per_point_kernel(world.base, p, _sizes(collectives, sizes), slack(eps, reading))
 
 
+@jax.jit
 def per_point_kernel(base, p: Planting, sizes, kappa) -> jax.Array:
     """:func:`per_point` from arrays (stacked plantings ``(K, ...)``, sizes ``(K,)``)."""
     P = training_mass(base, sizes, p.planted)
@@ -97,6 +99,7 @@ def conflict_mass(world: World, collectives: Sequence[Collective]) -> jax.Array:
     return _conflict(plant_all(world, collectives))
 
 
+@functools.partial(jax.jit, static_argnames="relative")
 def _conflict(p: Planting, relative: bool = True) -> jax.Array:
     """``c[i, j, x] = max_{y∉T_i(x)} [E_j(x, y) - E_j(x, ℓ_i(x))]_+`` summed over ``X*_i``; with
     ``relative=False`` the subtracted term is dropped (valid whatever label leads for ``i``)."""
@@ -137,7 +140,8 @@ def multi_closed_form(
     collectives = list(collectives)
     p = plant_all(world, collectives)
     terms, covered = stacked_terms(world, collectives)
-    return b1_kernel(p, terms, covered, _sizes(collectives, sizes), slack(eps, reading), clip)
+    kernel = _b1_clipped if clip is clip01 else functools.partial(b1_kernel, clip=clip)
+    return kernel(p, terms, covered, _sizes(collectives, sizes), slack(eps, reading))
 
 
 def stacked_terms(world: World, collectives: Sequence[Collective]):
@@ -155,6 +159,11 @@ def b1_kernel(p: Planting, terms: ClosedFormTerms, covered, sizes, kappa, clip=c
     against = (bystanders * terms.delta + sizes * terms.resistance) * terms.xi
     against = against + _conflict(p) @ sizes + kappa
     return jnp.where(covered, ratio_bound(sizes * terms.net_rate, against, clip), 0.0)
+
+
+#: :func:`b1_kernel` with the hard clip, compiled once per shape (a surrogate's soft clip is traced
+#: with the rest instead).
+_b1_clipped = jax.jit(functools.partial(b1_kernel, clip=clip01))
 
 
 def bloc(
