@@ -47,18 +47,17 @@ def test_a_bound_falling_with_size_is_caught_and_the_counterexample_reproduces()
     def shrinking(world, collective, eps=0.0, reading="huber"):
         return 1.0 - bounds.closed_form(world, collective, eps, reading)
 
-    @given(testing.instances(strategies=("feature_label",)))
-    def check(inst):
-        testing.assert_monotone(shrinking, "size", +1, *inst.alone)
-
-    message = _failure(check)
+    world = World(points=["a"], labels=["n", "y"], base=[[0.3, 0.2]], landing={"g": [[0.5, 0.5]]})
+    c = Collective("c", 0.5, "g", target="y")
+    message = _failure(lambda: testing.assert_monotone(shrinking, "size", +1, world, c))
     assert "shrinking is not non-decreasing in size" in message
     case = _paste(message)
-    c = case["collectives"]
-    # the pasted case sits at the lower size of the failing pair; the bound falls right above it
-    grown = [float(shrinking(case["world"], c.with_size(float(c.size) + d), case["eps"], case["reading"]))
-             for d in (0.0, 0.05)]
-    assert grown[1] <= grown[0]
+    pasted = case["collectives"]
+    assert pasted.signal == "g" and float(pasted.size) < 0.5  # the lower size of the failing pair
+    np.testing.assert_array_equal(case["world"].base, world.base)
+    values = [float(shrinking(case["world"], pasted.with_size(float(pasted.size) + d))) for d in (0.0, 0.05)]
+    assert values[1] < values[0]
+    testing.assert_monotone(bounds.closed_form, "size", +1, world, c)  # the bound itself is fine
 
 
 def test_monotone_checker_sweeps_custom_parameters():
