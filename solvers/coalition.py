@@ -20,10 +20,10 @@ in :mod:`solvers._coalition`).
 
 *Closed form (LP).* With ``D_i = Δ_i ξ_i``, ``R_i = h_iΓ_i ξ_i`` and ``ρ_ij`` from
 :func:`~aca_games.bounds.multi.stacked_terms` / :func:`~aca_games.bounds.multi.conflict_mass`, the
-bound ``S_i >= 1 - [(1 - Σ_{j≠i} α_j - b_i α_i) D_i + α_i R_i + Σ_j α_j ρ_ij + κ]/(α_i ν_i)``
-meets ``S*_i`` iff
+bound ``S_i >= 1 - [(1 - Σ_{j≠i} α_j - b_i α_i) D_i + α_i R_i + Σ_j α_j ρ_ij + κ + t_i]/(α_i ν_i)``
+(``t_i = |X*_i| TIE_TOL``, the tie allowance) meets ``S*_i`` iff
 
-    α_i (ν_i (1 - S*_i) + b_i D_i - R_i) + Σ_{j≠i} α_j (D_i - ρ_ij) >= D_i + κ + g_i,
+    α_i (ν_i (1 - S*_i) + b_i D_i - R_i) + Σ_{j≠i} α_j (D_i - ρ_ij) >= D_i + κ + t_i + g_i,
 
 with ``g_i = GAP`` (1e-9, so that the library's floating-point bound lands on the right side of
 ``S*_i``) when ``S*_i < 1`` and 0 when ``S*_i = 1``; plus ``ν_i α_i >= GAP`` (the bound is 0 unless
