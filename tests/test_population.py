@@ -168,13 +168,15 @@ def test_critical_masses_are_ordered(rw, target, eps):
             assert float(bounds.closed_form(world, c.with_size(closed - 1e-6), eps)) < target
 
 
-def test_exact_critical_mass_with_eps_by_bisection():
+def test_exact_critical_mass_with_eps_is_the_infimum():
+    """Point a's margin 0.7α - 0.2 must exceed κ = 0.02/0.98 (plus TIE_TOL): α* = 0.2204/0.7."""
     world = World(points=["a", "b"], labels=["no", "yes"], base=[[0.3, 0.1], [0.2, 0.2]],
                   landing={"g": [[0.5, 0.0], [0.3, 0.2]]})
     c = Collective("c", 0.0, "g", target="yes")
     alpha = critical_mass(world, c, 1.0, "exact", eps=0.02)
-    assert float(success(world, c, 0.02, sizes=[[alpha]])[0, 0]) == 1.0
-    assert float(success(world, c, 0.02, sizes=[[alpha - 1e-9]])[0, 0]) < 1.0
+    assert alpha == pytest.approx((0.02 / 0.98 + 0.2) / 0.7, abs=1e-11)
+    values = success(world, c, 0.02, sizes=[[alpha - 1e-9], [alpha + 1e-9]])[:, 0]
+    assert float(values[0]) < 1.0 and float(values[1]) == 1.0
 
 
 def test_published_form_without_noise():
