@@ -11,7 +11,7 @@ from aca_games import bounds  # noqa: E402
 from aca_games._errors import ACAInputError  # noqa: E402
 from aca_games.beliefs import Beliefs  # noqa: E402
 from aca_games.collective import Collective  # noqa: E402
-from aca_games.critical_mass import critical_mass  # noqa: E402
+from aca_games.critical_mass import CriticalMass, critical_mass, critical_mass_result  # noqa: E402
 from aca_games.game import ACAGame, Player  # noqa: E402
 from aca_games.interaction import Alignment, alignment, externalities  # noqa: E402
 from aca_games.learner import slack  # noqa: E402
@@ -26,11 +26,13 @@ __all__ = [
     "Alignment",
     "Beliefs",
     "Collective",
+    "CriticalMass",
     "Planting",
     "World",
     "alignment",
     "bounds",
     "critical_mass",
+    "critical_mass_result",
     "decisions",
     "externalities",
     "plant",
