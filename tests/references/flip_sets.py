@@ -1,4 +1,4 @@
-"""Worst-case success of one collective acting alone, from the definitions (THEORY §1, §2).
+"""Worst-case success of collectives, from the definitions (THEORY §1, §2).
 
 Independent of ``aca_games``: it reads the world's arrays and the collective's fields only.
 
@@ -105,10 +105,22 @@ def tv_cost(P, target, F) -> float:
 
 
 def success(world, c, alpha, eps=0.0, reading="huber", target_success=None) -> float:
-    """Worst-case success of ``c`` at size ``alpha``. With ``target_success`` the search stops as
-    soon as the answer is known to be below it (returns an upper bound then)."""
-    E, target, m = planted_table(world, c)
-    P = (1 - alpha) * np.asarray(world.base, dtype=float) + alpha * E
+    """Worst-case success of ``c`` acting alone at size ``alpha``. With ``target_success`` the
+    search stops as soon as the answer is known to be below it (returns an upper bound then)."""
+    return joint_success(world, [c], [alpha], eps, reading, target_success)[0]
+
+
+def joint_success(world, collectives, sizes, eps=0.0, reading="huber", target_success=None) -> list:
+    """Worst-case success of each collective, all acting together at ``sizes``:
+    ``P = (1 - Σ α_j) P0 + Σ_j α_j E_j``."""
+    tables = [planted_table(world, c) for c in collectives]
+    P = (1 - sum(sizes)) * np.asarray(world.base, dtype=float)
+    for a, (E, _, _) in zip(sizes, tables, strict=True):
+        P = P + a * E
+    return [_worst_case(P, target, m, eps, reading, target_success) for _, target, m in tables]
+
+
+def _worst_case(P, target, m, eps, reading, target_success) -> float:
     won = [x for x in range(P.shape[0]) if m[x] > 0 and _margin(P[x], target[x]) > TIE]
     total = float(m[won].sum())
     if eps == 0 or not won:
