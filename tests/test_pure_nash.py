@@ -200,23 +200,15 @@ def test_six_players_six_actions_exact():
 
 
 # ------------------------------------------------------------------ regret helpers (shared API)
-def brute_expected(P: np.ndarray, profile) -> np.ndarray:
-    out = np.zeros(P.shape[0])
-    for a in itertools.product(*(range(m) for m in P.shape[1:])):
-        prob = np.prod([x[i] for x, i in zip(profile, a, strict=True)])
-        out += prob * P[(slice(None), *a)]
-    return out
-
-
 @given(games, st.integers(0, 2**32 - 1))
 def test_regret_helpers_match_brute_force(P, seed):
     rng = np.random.default_rng(seed)
     profile = [rng.dirichlet(np.ones(m)) for m in P.shape[1:]]
-    u = brute_expected(P, profile)
+    u = ref.expected_payoffs(P, profile)
     np.testing.assert_allclose(expected_payoffs(P, profile), u, atol=1e-12)
     gains = []
     for p, m in enumerate(P.shape[1:]):
-        devs = [brute_expected(P, profile[:p] + [np.eye(m)[b]] + profile[p + 1 :])[p] for b in range(m)]
+        devs = [ref.expected_payoffs(P, profile[:p] + [np.eye(m)[b]] + profile[p + 1 :])[p] for b in range(m)]
         np.testing.assert_allclose(deviation_payoffs(P, profile)[p], devs, atol=1e-12)
         gains.append(max(devs) - u[p])
     np.testing.assert_allclose(regrets(P, profile), np.maximum(gains, 0.0), atol=1e-12)
