@@ -115,3 +115,14 @@ def test_closed_form_critical_mass_agrees_with_the_bound():
         assert float(bounds.closed_form(world, c.with_size(alpha))) == pytest.approx(target, abs=1e-12)
     assert math.isinf(critical_mass(world, c, 1.0, bound="closed_form"))
     assert critical_mass(world, c, 0.999, bound="closed_form") == pytest.approx(TIE_TOL / 0.001)
+
+
+def test_every_per_point_bound_already_counts_a_tie_as_a_failure():
+    """The audit: the per-point bounds compare margins with κ + TIE_TOL (regression guard)."""
+    c = Collective("c", 1e-12, "g", target="y")
+    assert float(bounds.staircase(EMPTY, c)) == 0.0
+    assert float(bounds.per_point(EMPTY, [c])[0]) == 0.0
+    assert float(bounds.robust(EMPTY, c, Beliefs.known([]))) == 0.0
+    assert float(bounds.robust(EMPTY, c, Beliefs.total_mass(0.0, 0.0))) == 0.0
+    assert float(bounds.bayes_exact(EMPTY, c, Beliefs.prior([(1.0, [])]))) == 0.0
+    assert TIE_TOL <= critical_mass(EMPTY, c, 1.0, "staircase") < 2 * TIE_TOL  # margin α > TIE_TOL
