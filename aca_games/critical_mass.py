@@ -70,6 +70,8 @@ GRID = 2049
 BISECT_TOL = 1e-12
 #: Pieces processed per vectorised batch by the breakpoint method (``(batch, 2^n, L)`` arrays).
 _PIECES_PER_BATCH = 8
+#: Sizes per call of the kernel that reads off the lines of margins and costs.
+_LINES_CHUNK = 64
 
 BOUNDS = ("staircase", "closed_form", "exact", "grid")
 
@@ -317,12 +319,16 @@ def _lines_at(base, slope, mask, alphas, *, reading):
 
 
 def _lines(base, slope, mask, alphas, live, reading):
-    """:func:`_lines_at` as numpy arrays at the live points; ``alphas`` padded to a power of two
-    and every point kept, so that one compiled kernel serves a world."""
+    """:func:`_lines_at` as numpy arrays at the live points, in chunks of :data:`_LINES_CHUNK`
+    sizes (the last one padded) with every point kept: one compiled kernel per world shape, and
+    bounded memory (the cost gradients are ``(chunk, C, P, L)``)."""
     n = len(alphas)
-    padded = np.concatenate([alphas, np.full(max(32, 1 << (n - 1).bit_length()) - n, 0.5)])
-    out = _lines_at(base, slope, mask, jnp.asarray(padded), reading=reading)
-    return [np.asarray(x)[:n, live] for x in out]
+    padded = np.concatenate([alphas, np.full(-n % _LINES_CHUNK, 0.5)])
+    parts = [
+        _lines_at(base, slope, mask, jnp.asarray(chunk), reading=reading)
+        for chunk in padded.reshape(-1, _LINES_CHUNK)
+    ]
+    return [np.concatenate([np.asarray(part[k]) for part in parts])[:n, live] for k in range(5)]
 
 
 def _grid_bisect(world, collective, target, eps, reading) -> float:
