@@ -215,5 +215,11 @@ def scenarios():
     _console().print(table)
 
 
+# Commands with their own modules (logic there; registered here).
+from aca_games.app import simulate_cmd  # noqa: E402
+
+app.command(name="simulate")(_fail_on_errors(simulate_cmd.simulate))
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()
