@@ -15,12 +15,14 @@ in :mod:`aca_games.oracle` (for erasing, ``T_j(x̃)`` is the base modal labels a
 Seeds are vmapped: runs go in chunks of :data:`SEED_CHUNK` seeds per compiled call (the last chunk
 padded), and seed ``i`` uses the key ``fold_in(key(seed), i)``, so its result does not depend on
 how many seeds are run or how they are chunked: a seeded run reproduces bit for bit.
+:func:`run_cells` runs several platforms of one shape (the cells of a sweep) in one call vmapped
+over platforms and seeds, :data:`CELL_CHUNK` platforms at a time (padded), with the same keys for
+every platform (common random numbers across cells).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import partial
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 import jax
@@ -33,10 +35,20 @@ from aca_games.bounds.finite_sample import Counts
 from aca_games.simulate.classifiers import Learner
 from aca_games.simulate.platform import PlatformSpec, _platform
 
-__all__ = ["SEED_CHUNK", "TrainedRuns", "run_platforms", "seed_keys", "targets_won"]
+__all__ = [
+    "CELL_CHUNK",
+    "SEED_CHUNK",
+    "TrainedRuns",
+    "run_cells",
+    "run_platforms",
+    "seed_keys",
+    "targets_won",
+]
 
 #: Seeds per compiled call (a fixed batch shape: one compile, and results independent of chunking).
 SEED_CHUNK = 16
+#: Platforms per compiled call in :func:`run_cells` (fixed for the same reason).
+CELL_CHUNK = 8
 
 
 class TrainedRuns(NamedTuple):
@@ -71,9 +83,22 @@ def _run(spec: PlatformSpec, learner: Learner, key):
     return TrainedRuns(success, expected, platform.counts)
 
 
-@partial(jax.jit, static_argnums=1)
-def _run_chunk(spec, learner, keys):
+def _over_seeds(spec, learner, keys):
     return jax.vmap(_run, in_axes=(None, None, 0))(spec, learner, keys)
+
+
+_run_chunk = jax.jit(_over_seeds, static_argnums=1)
+_run_grid = jax.jit(jax.vmap(_over_seeds, in_axes=(0, None, None)), static_argnums=1)
+
+
+def _seed_chunks(keys):
+    """``(chunk, size)`` pairs: ``keys`` cut into :data:`SEED_CHUNK` keys, the last one padded."""
+    for start in range(0, keys.shape[0], SEED_CHUNK):
+        chunk = keys[start : start + SEED_CHUNK]
+        size = chunk.shape[0]
+        if size < SEED_CHUNK:
+            chunk = jnp.concatenate([chunk, jnp.repeat(chunk[-1:], SEED_CHUNK - size, axis=0)])
+        yield start, chunk, size
 
 
 def run_platforms(
@@ -103,18 +128,41 @@ def run_platforms(
         [[1.0], [1.0], [1.0]]
     """
     keys = _check_keys(keys)
-    count = keys.shape[0]
     parts = []
-    for start in range(0, count, SEED_CHUNK):
-        chunk = keys[start : start + SEED_CHUNK]
-        pad = SEED_CHUNK - chunk.shape[0]
-        if pad:
-            chunk = jnp.concatenate([chunk, jnp.repeat(chunk[-1:], pad, axis=0)])
-        out = _run_chunk(spec, learner, chunk)
-        parts.append(jax.tree.map(lambda x, size=SEED_CHUNK - pad: x[:size], out))
+    for start, chunk, size in _seed_chunks(keys):
+        parts.append(jax.tree.map(lambda x, size=size: x[:size], _run_chunk(spec, learner, chunk)))
         if progress is not None:
-            progress(min(start + SEED_CHUNK, count))
-    return jax.tree.map(lambda *xs: jnp.concatenate(xs), *parts)
+            progress(start + size)
+    return _concat(parts, axis=0)
+
+
+def run_cells(specs: Sequence[PlatformSpec], learner: Learner, keys) -> list[TrainedRuns]:
+    """:func:`run_platforms` for several platforms of one shape (same ``P``, ``L``, ``K``), in calls
+    vmapped over :data:`CELL_CHUNK` platforms and :data:`SEED_CHUNK` seeds; every platform uses
+    the same ``keys``. Returns one :class:`TrainedRuns` per platform, in order."""
+    keys = _check_keys(keys)
+    specs = list(specs)
+    shapes = {jax.tree.map(jnp.shape, s) for s in specs}
+    if len(shapes) > 1:
+        raise ACAInputError(
+            "specs: platforms of different shapes (points, labels, collectives) cannot share a call"
+        )
+    out = []
+    for first in range(0, len(specs), CELL_CHUNK):
+        group = specs[first : first + CELL_CHUNK]
+        group = group + [group[-1]] * (CELL_CHUNK - len(group))
+        stacked = jax.tree.map(lambda *xs: jnp.stack(xs), *group)
+        parts = [
+            jax.tree.map(lambda x, size=size: x[:, :size], _run_grid(stacked, learner, chunk))
+            for _, chunk, size in _seed_chunks(keys)
+        ]
+        runs = _concat(parts, axis=1)
+        out += [jax.tree.map(lambda x, i=i: x[i], runs) for i in range(min(CELL_CHUNK, len(specs) - first))]
+    return out
+
+
+def _concat(parts, axis):
+    return jax.tree.map(lambda *xs: jnp.concatenate(xs, axis=axis), *parts)
 
 
 def _check_keys(keys) -> jax.Array:
