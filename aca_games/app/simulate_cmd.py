@@ -21,14 +21,23 @@ from __future__ import annotations
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NamedTuple
 
 import typer
 
 if TYPE_CHECKING:
     from aca_games.app.scenario import Scenario
 
-__all__ = ["DEFAULT_N_TEST", "DEFAULT_USERS", "RunSettings", "simulate", "simulate_scenario"]
+__all__ = [
+    "DEFAULT_N_TEST",
+    "DEFAULT_USERS",
+    "Prepared",
+    "RunSettings",
+    "finish",
+    "prepare",
+    "simulate",
+    "simulate_scenario",
+]
 
 #: Platform users when neither ``--users`` nor the scenario's ``analysis.N`` says.
 DEFAULT_USERS = 100_000
@@ -81,19 +90,25 @@ class RunSettings:
         return asdict(self)
 
 
-def simulate_scenario(scenario: Scenario, settings: RunSettings, progress=None) -> dict:
-    """Simulate ``scenario`` with ``settings``; returns ``{"settings": {...}, "collectives": rows}``
-    with one row per collective from :func:`aca_games.simulate.compare.compare_runs` and the
-    resolved settings (users, n_test, delta, learner options, the noise multiplier of DP-SGD).
-    ``progress(done)`` is called with the number of seeds finished."""
+class Prepared(NamedTuple):
+    """A scenario's simulation before the runs: the platform, the learner, the resolved settings."""
+
+    scenario: Scenario
+    spec: object  #: :class:`aca_games.simulate.PlatformSpec`
+    learner: object  #: a learner of :mod:`aca_games.simulate.classifiers`
+    members: list[int]
+    settings: dict  #: the resolved settings (users, n_test, delta, eps, learner options, ...)
+
+
+def prepare(scenario: Scenario, settings: RunSettings) -> Prepared:
+    """Resolve ``settings`` against ``scenario`` and build its platform and learner (all input
+    checks happen here, before any run)."""
     from aca_games._errors import ACAInputError
-    from aca_games.simulate import make_learner, members_of, platform_spec, run_platforms, seed_keys
-    from aca_games.simulate.compare import compare_runs
+    from aca_games.simulate import make_learner, members_of, platform_spec
 
     a = scenario.analysis
     users = settings.users or a.N or DEFAULT_USERS
     n_test = settings.n_test or a.n_test or DEFAULT_N_TEST
-    delta = a.delta or DEFAULT_DELTA
     cs = list(scenario.collectives)
     members = members_of(cs, users)
     options = settings.learner_options()
@@ -102,23 +117,42 @@ def simulate_scenario(scenario: Scenario, settings: RunSettings, progress=None) 
         spec = platform_spec(scenario.world, cs, N=users, n_test=n_test, members=members)
     except ACAInputError as err:
         raise ACAInputError(f"--users: {err}") from None
-    runs = run_platforms(spec, learner, seed_keys(settings.seed, settings.seeds), progress=progress)
-    rows = compare_runs(
-        scenario.world, cs, runs, N=users, n_test=n_test, members=members,
-        eps=a.eps, reading=a.reading, delta=delta,
-    )  # fmt: skip
     resolved = {
         **settings.as_dict(),
         "users": users,
         "n_test": n_test,
-        "delta": delta,
+        "delta": a.delta or DEFAULT_DELTA,
         "eps": a.eps,
         "reading": a.reading,
         "learner_options": options,
     }
     if settings.learner == "dp-sgd":
         resolved["noise_multiplier"] = learner.noise_multiplier
-    return {"settings": resolved, "collectives": rows}
+    return Prepared(scenario, spec, learner, members, resolved)
+
+
+def finish(prepared: Prepared, runs) -> dict:
+    """``{"settings": {...}, "collectives": rows}``: the runs beside the oracle and the bounds
+    (:func:`aca_games.simulate.compare.compare_runs`)."""
+    from aca_games.simulate.compare import compare_runs
+
+    s, r = prepared.scenario, prepared.settings
+    rows = compare_runs(
+        s.world, list(s.collectives), runs, N=r["users"], n_test=r["n_test"], members=prepared.members,
+        eps=r["eps"], reading=r["reading"], delta=r["delta"],
+    )  # fmt: skip
+    return {"settings": r, "collectives": rows}
+
+
+def simulate_scenario(scenario: Scenario, settings: RunSettings, progress=None) -> dict:
+    """Simulate ``scenario`` with ``settings``: :func:`prepare`, the runs
+    (:func:`aca_games.simulate.run_platforms`), :func:`finish`. ``progress(done)`` is called with
+    the number of seeds finished."""
+    from aca_games.simulate import run_platforms, seed_keys
+
+    p = prepare(scenario, settings)
+    keys = seed_keys(settings.seed, settings.seeds)
+    return finish(p, run_platforms(p.spec, p.learner, keys, progress=progress))
 
 
 def render(result: dict):
@@ -153,30 +187,48 @@ def render(result: dict):
 
 
 LEARNER_HELP = "bayes (argmax of counts), logistic, mlp, or dp-sgd (logistic, or mlp with --hidden)."
+# Options shared by `simulate` and `sweep` (one definition each).
+Seeds = Annotated[int | None, typer.Option(min=1, help="Seeded platforms to train (default 32).")]
+Users = Annotated[int | None, typer.Option(min=2, help="Platform users N (default: analysis.N or 100000).")]
+NTest = Annotated[
+    int | None, typer.Option(min=1, help="Test inputs per collective (default: analysis.n_test or 2000).")
+]
+Seed = Annotated[int, typer.Option(min=0, help="Base seed; seed i uses fold_in(key(seed), i).")]
+Steps = Annotated[int | None, typer.Option(min=1, help="Training steps (trained learners).")]
+LearningRate = Annotated[float | None, typer.Option(help="Adam learning rate.")]
+Hidden = Annotated[int | None, typer.Option(min=1, help="Hidden width (mlp; dp-sgd: an mlp).")]
+Clip = Annotated[float | None, typer.Option(help="DP-SGD per-example clipping norm C (1).")]
+DpEpsilon = Annotated[
+    float | None, typer.Option(help="DP-SGD privacy budget ε (default 1 unless --noise-multiplier).")
+]
+DpDelta = Annotated[float | None, typer.Option(help="DP-SGD δ (default 1e-5).")]
+NoiseMultiplier = Annotated[float | None, typer.Option(help="DP-SGD noise multiplier σ instead of ε.")]
+
+
+def settings_from(learner: str, *args) -> RunSettings:
+    """:class:`RunSettings` from the shared options (seeds ``None`` -> 32), learner checked."""
+    from aca_games.simulate import make_learner
+
+    seeds, *rest = args
+    settings = RunSettings(learner, seeds or 32, *rest)
+    make_learner(learner, **settings.learner_options())  # bad options fail before any work
+    return settings
 
 
 def simulate(
     scenario: Annotated[str | None, typer.Argument(help="A scenario TOML file or a bundled name.")] = None,
     learner: Annotated[str, typer.Option(help=LEARNER_HELP)] = "bayes",
-    seeds: Annotated[int, typer.Option(min=1, help="Seeded platforms to train.")] = 32,
-    users: Annotated[
-        int | None, typer.Option(min=2, help="Platform users N (default: analysis.N, else 100000).")
-    ] = None,
-    n_test: Annotated[
-        int | None, typer.Option(min=1, help="Test inputs per collective (default: analysis.n_test or 2000).")
-    ] = None,
-    seed: Annotated[int, typer.Option(min=0, help="Base seed; seed i uses fold_in(key(seed), i).")] = 0,
-    steps: Annotated[int | None, typer.Option(min=1, help="Training steps (trained learners).")] = None,
-    learning_rate: Annotated[float | None, typer.Option(help="Adam learning rate.")] = None,
-    hidden: Annotated[int | None, typer.Option(min=1, help="Hidden width (mlp; dp-sgd: an mlp).")] = None,
-    clip: Annotated[float | None, typer.Option(help="DP-SGD per-example clipping norm C (1).")] = None,
-    dp_epsilon: Annotated[
-        float | None, typer.Option(help="DP-SGD privacy budget ε (default 1 unless --noise-multiplier).")
-    ] = None,
-    dp_delta: Annotated[float | None, typer.Option(help="DP-SGD δ (default 1e-5).")] = None,
-    noise_multiplier: Annotated[
-        float | None, typer.Option(help="DP-SGD noise multiplier σ instead of ε.")
-    ] = None,
+    seeds: Seeds = None,
+    users: Users = None,
+    n_test: NTest = None,
+    seed: Seed = 0,
+    steps: Steps = None,
+    learning_rate: LearningRate = None,
+    hidden: Hidden = None,
+    clip: Clip = None,
+    dp_epsilon: DpEpsilon = None,
+    dp_delta: DpDelta = None,
+    noise_multiplier: NoiseMultiplier = None,
     json_: Annotated[bool, typer.Option("--json", help="Print only the JSON document.")] = False,
     out_dir: Annotated[
         Path | None, typer.Option("--out", help="Write simulation.json here.", file_okay=False)
@@ -188,14 +240,12 @@ def simulate(
     from aca_games.app.cli import _console, _enable_jax_cache, _resolve, _write
     from aca_games.app.report import to_json
     from aca_games.app.scenario import load_scenario
-    from aca_games.simulate import make_learner
 
-    settings = RunSettings(
+    settings = settings_from(
         learner, seeds, users, n_test, seed, steps, learning_rate, hidden, clip, dp_epsilon, dp_delta,
         noise_multiplier,
     )  # fmt: skip
     s = load_scenario(_resolve(scenario))
-    make_learner(learner, **settings.learner_options())  # bad options fail before any work
     if out_dir is not None:
         _write(out_dir / "simulation.json")
     _enable_jax_cache()
@@ -204,7 +254,7 @@ def simulate(
         TextColumn("training"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=err, transient=True, disable=not err.is_terminal,
     ) as bar:  # fmt: skip
-        task = bar.add_task("seeds", total=seeds)
+        task = bar.add_task("seeds", total=settings.seeds)
         result = simulate_scenario(s, settings, progress=lambda done: bar.update(task, completed=done))
     document = to_json(result["collectives"], s, simulation=result["settings"])
     if json_:
