@@ -22,26 +22,29 @@ the Bayes classifier on counts decides point by point and ignores it.
 
 **Who submits what** (THEORY §1 and :mod:`aca_games.planting`). Collective ``j`` has ``n_j``
 members, disjoint from every other collective; the ``N - Σ n_j`` bystanders submit their data
-drawn from ``P0`` (with the off cell). A member of ``j`` carries a deviation coin of probability
-``σ_j``; compliant acting members submit by the strategy's rule applied to their own data, with the
-planted label the collective *estimated* from its own counts (unplanting, erasing); deviating
+drawn from ``P0`` (with the off cell). Every acting member deviates with probability ``σ_j`` (one
+coin per member). Compliant members submit by the strategy's rule applied to their own data, with
+the planted label the collective *estimated* from its own counts (unplanting, erasing); deviating
 members submit their original data (drop), or their signalled point with a uniform (scatter) or
 the misfire label (misfire). Under feature-only "gbj" the members who do not carry the planted
 label leave every signal set (they land in the off cell with their label); under "hardt" they
 submit their original data. Under unplanting the ``n_estimate`` estimators submit their data
 unchanged. The rules are :class:`~aca_games.bounds.finite_sample.Rules`, shared with the
-finite-sample bound.
+finite-sample bound. Every user submits exactly one example: the training table totals ``N``.
 
 *Coupling.* The compact world does not say how a member's original cell ``(x, y)`` is coupled to
-its signalled cell ``(g(x), y)``. Each collective's original-data side and signalled side are drawn
-independently, each with its correct marginal and its own deviation coins; the original side
-supplies what unmoved (hardt) and dropping members submit, the signalled side the rest. Without
-noise feature-label, feature-only "gbj", unplanting and erasing need no coupling at all.
+its signalled cell ``(g(x), y)``. A member's records are drawn as follows: the compliant members'
+and the deviators' original data from ``P0`` (what the collective counts as its own ``base``, and
+what dropping deviators submit), their signalled data from ``m_j`` (the ``landing`` counts, and
+what compliant and scattering or misfiring members submit); a "hardt" member who keeps its data
+draws it from ``P0(x | y)`` for the label ``y`` of its signalled record, so its label is the same
+on both records. Without noise, feature-label, feature-only "gbj", unplanting and erasing need no
+coupling at all: their submissions are functions of the signalled records.
 
-**Randomness.** All of one draw is a single batched multinomial (one row per group of users, each
-member's deviation coin and deviant label folded into its outcome), so the kernel compiles once
-per ``(P, L, K)`` and is a pure function of a ``jax.random`` key: the same key gives the same
-platform bit for bit. Batches of keys are vmapped (:func:`sample_platforms`).
+**Randomness.** One draw is three batched steps (the deviation coins, one multinomial with a row
+per group of records, the "hardt" members' own data), so the kernel compiles once per
+``(P, L, K)`` and is a pure function of a ``jax.random`` key: the same key gives the same platform
+bit for bit. Batches of keys are vmapped (:func:`sample_platforms`).
 """
 
 from __future__ import annotations
@@ -187,72 +190,79 @@ def _member_split(c: Collective, n: int, n_estimate) -> tuple[int, int]:
     return member_sizes(c, n, n_estimate)
 
 
-def _groups(r: Rules, base, landing):
-    """The two outcome rows of one collective: original data × deviation coin, and signalled
-    data × (comply | deviate × new label)."""
-    sigma = r.noise
+def _rows(r: Rules, base, landing):
+    """The outcome probabilities of one collective's four groups of records, flattened: the
+    original data (of the compliant estimators, of the deviators), the compliant actors' signalled
+    data, and the deviators' signalled data × their new label."""
     original = base.reshape(-1)
-    coin = jnp.concatenate([(1.0 - sigma) * original, sigma * original])
     land = landing.reshape(-1)
     deviant = (land[:, None] * r.deviant_label[None, :]).reshape(-1)
-    return coin, jnp.concatenate([(1.0 - sigma) * land, sigma * deviant])
+    return original, original, land, deviant
 
 
-def _submissions(r: Rules, estimators, signalled, actors, shape):
-    """One collective's ``(P + 1, L)`` submissions and its own :class:`Counts` from its draws:
-    ``estimators`` (original data × coin of the estimating members), ``signalled`` (the acting
-    members' signalled data × outcome) and ``actors`` (the acting members' original data × coin;
-    drawn for unplanting only)."""
-    rows, n_labels = shape
-    cells = rows * n_labels
-    grid = lambda x: x.reshape(rows, n_labels)  # noqa: E731
-    kept_base, deviant_base = grid(estimators[:cells]), grid(estimators[cells : 2 * cells])
-    kept = grid(signalled[:cells])
-    deviant_land = signalled[cells : cells + cells * n_labels].reshape(rows, n_labels, n_labels)
-    own_base = kept_base + deviant_base
-    own_land = kept + deviant_land.sum(axis=2)
+def _submissions(r: Rules, kept_base, deviant_base, kept, deviant_land, stayers):
+    """One collective's ``(P + 1, L)`` submissions and its own counts ``(base, landing)`` on the
+    relevant points, from its drawn records (tables ``(P + 1, L)``; ``deviant_land`` also by new
+    label, ``(P + 1, L, L)``; ``stayers``: the original data of the feature-only "hardt" members
+    who keep their data)."""
+    own_base = kept_base + (1.0 - r.estimators) * deviant_base  # the estimators' original data
+    own_land = kept + deviant_land.sum(axis=2)  # the actors' signalled data
     # the planted label each point gets, estimated from the collective's own counts; the off row
     # takes the label of the first candidate row (feature rules plant one label everywhere; the
     # per-point rules move nothing there since no signal lands off)
     onehot = planted_onehot(r, own_base[:-1])
     off_label = r.candidates[0] / jnp.maximum(r.candidates[0].sum(), 1.0)
     onehot = jnp.concatenate([onehot, off_label[None, :]])
-    pool = compliant_submissions(r, kept, kept_base, onehot)
+    pool = compliant_submissions(r, kept, stayers, onehot)
     # feature-only "gbj": members without the planted label leave the signal sets
     leaving = r.own_label * (1.0 - r.unmoved) * jnp.sum(kept * (1.0 - onehot), axis=0)
     pool = pool.at[-1].add(leaving)
-    actor_original = (1.0 - r.estimators) * deviant_base + grid(actors[cells : 2 * cells])
-    pool = pool + r.drop * actor_original + (1.0 - r.drop) * deviant_land.sum(axis=1)
-    pool = pool + r.estimators * own_base
+    pool = pool + r.drop * deviant_base + (1.0 - r.drop) * deviant_land.sum(axis=1)
+    pool = pool + r.estimators * kept_base  # unplanting: the estimators submit their data
     return pool, own_base[:-1], own_land[:-1]
 
 
 def _platform(spec: PlatformSpec, key) -> Platform:
     """One platform for one key (module docstring)."""
     rows, n_labels = spec.base.shape
-    coin, signalled = jax.vmap(_groups, in_axes=(0, None, 0))(spec.rules, spec.base, spec.landing)
-    n_k = coin.shape[0]
+    cells = rows * n_labels
+    coin_key, draw_key, stay_key = jax.random.split(key, 3)
+    r = spec.rules
+    # 1. deviation coins: how many acting members of each collective deviate
+    deviators = jax.random.binomial(coin_key, spec.n_act, r.noise)
+    # 2. every group's records in one batched multinomial
+    groups = jax.vmap(_rows, in_axes=(0, None, 0))(r, spec.base, spec.landing)
+    n_k = deviators.shape[0]
     test_probs = spec.landing[:, :-1].sum(axis=2)
-    groups = [coin, signalled, coin, spec.base.reshape(1, -1), test_probs]
-    width = max(g.shape[1] for g in groups)
-    probs = jnp.concatenate([jnp.pad(g, ((0, 0), (0, width - g.shape[1]))) for g in groups])
+    blocks = [*groups, spec.base.reshape(1, -1), test_probs]
+    width = max(b.shape[1] for b in blocks)
+    probs = jnp.concatenate([jnp.pad(b, ((0, 0), (0, width - b.shape[1]))) for b in blocks])
     totals = jnp.concatenate(
         [
-            spec.n_estimate,
-            spec.n_act,
-            spec.n_act * spec.rules.estimators,
+            spec.n_estimate - (1.0 - r.estimators) * deviators,  # compliant estimators
+            deviators,
+            spec.n_act - deviators,  # compliant actors
+            deviators,
             spec.bystanders[None],
             jnp.broadcast_to(spec.n_test, (n_k,)),
         ]
     )
     mass = probs.sum(axis=1, keepdims=True)
-    draws = jax.random.multinomial(key, totals, probs / jnp.where(mass > 0, mass, 1.0))
-    estimators, signalled_draws, actors = draws[:n_k], draws[n_k : 2 * n_k], draws[2 * n_k : 3 * n_k]
-    pools, own_base, own_land = jax.vmap(_submissions, in_axes=(0, 0, 0, 0, None))(
-        spec.rules, estimators, signalled_draws, actors, (rows, n_labels)
+    draws = jax.random.multinomial(draw_key, totals, probs / jnp.where(mass > 0, mass, 1.0))
+    table = lambda block: draws[block * n_k : (block + 1) * n_k, :cells].reshape(n_k, rows, n_labels)  # noqa: E731
+    kept_base, deviant_base, kept = table(0), table(1), table(2)
+    deviant_land = draws[3 * n_k : 4 * n_k, : cells * n_labels].reshape(n_k, rows, n_labels, n_labels)
+    # 3. feature-only "hardt": compliant members without the planted label keep their own data,
+    # drawn from P0(x | y) for their label y (the label is the member's, on both records)
+    planted = jnp.argmax(r.candidates[:, 0], axis=1)  # feature rules plant one label everywhere
+    staying = r.unmoved[:, None] * kept.sum(axis=1) * (jnp.arange(n_labels)[None, :] != planted[:, None])
+    given_label = spec.base.T / jnp.maximum(spec.base.sum(axis=0), 1e-300)[:, None]  # (L, P + 1)
+    stay = jax.random.multinomial(stay_key, staying, jnp.broadcast_to(given_label, (n_k, n_labels, rows)))
+    pools, own_base, own_land = jax.vmap(_submissions)(
+        r, kept_base, deviant_base, kept, deviant_land, jnp.swapaxes(stay, 1, 2)
     )
-    bystanders = draws[3 * n_k, : rows * n_labels].reshape(rows, n_labels)
-    test = draws[3 * n_k + 1 :, : rows - 1]
+    bystanders = draws[4 * n_k, :cells].reshape(rows, n_labels)
+    test = draws[4 * n_k + 1 :, : rows - 1]
     counts = Counts(own_base, own_land, spec.n_estimate, spec.n_act)
     return Platform(bystanders + pools.sum(axis=0), test, counts)
 
