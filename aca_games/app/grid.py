@@ -109,7 +109,7 @@ def parse_values(text: str) -> tuple:
         values = [start + step * i for i in range(num)]
         if isinstance(start, int) and isinstance(stop, int) and all(float(x).is_integer() for x in values):
             return tuple(int(x) for x in values)
-        return tuple(float(x) for x in values)
+        return tuple(float(f"{x:.12g}") for x in values)  # 0.055, not 0.05500000000000001
     items = [p for p in text.split(",")]
     if any(not p.strip() for p in items):
         raise ACAInputError(f"{text!r}: an empty entry; separate values by single commas")

@@ -72,8 +72,10 @@ def dask_executor(address: str):
 
 def sweep(
     scenario: Annotated[str, typer.Argument(help="A scenario TOML file or a bundled name.")],
-    grid: Annotated[list[str], typer.Option(help=GRID_HELP)],
-    db: Annotated[Path, typer.Option(help="SQLite results file (created, or resumed).", dir_okay=False)],
+    grid: Annotated[list[str] | None, typer.Option(help=GRID_HELP)] = None,
+    db: Annotated[
+        Path | None, typer.Option(help="SQLite results file (created, or resumed).", dir_okay=False)
+    ] = None,
     learner: Annotated[str | None, typer.Option(help="Train platforms too: " + LEARNER_HELP)] = None,
     seeds: Seeds = None,
     users: Users = None,
@@ -112,7 +114,9 @@ def sweep(
         settings = None
     else:
         settings = settings_from(learner, *options)
-    plan = plan_sweep(_resolve(scenario), grid, settings)
+    plan = plan_sweep(_resolve(scenario), grid or [], settings)
+    if db is None:
+        raise ACAInputError("--db: no results file; add --db FILE (a new file, or one to resume)")
     client = executor = None
     if scheduler is not None:
         client, executor = dask_executor(scheduler)
