@@ -5,11 +5,12 @@
    a Python loop over the same seeds calling the same jitted single-run kernel
    (``jax.jit(runs._run)``), for every learner. Both warm (compiled) before timing; median of
    ``--repeats``; the loop's per-seed results are checked equal to the vmapped ones.
-2. **Sweep overhead per cell**: one grid of ``--cells`` cells without a learner (oracle and bounds)
-   run in this process (``--workers 0``), in a local process pool of 2 and on a Dask
-   ``LocalCluster`` of 2 worker processes bound to loopback, with the on-disk compilation cache
-   warm. Overhead per cell = (wall time - the cells' own compute time / workers) / cells: what
-   scheduling, pickling, process start-up and SQLite writes add per cell.
+2. **Sweep overhead per cell**: one grid of ``--cells`` cells without a learner (oracle and bounds),
+   one cell per task, run in this process, in a local process pool of 2 (spawned) and on a Dask
+   ``LocalCluster`` of 2 worker processes bound to loopback. Each executor runs the grid twice:
+   *cold* (worker start-up, imports, tracing and compiling) and *warm* (into a fresh results file,
+   on the same, now compiled, workers). Overhead per cell = (warm wall time - the cells' own compute
+   time / workers) / cells: what scheduling, pickling and the SQLite writes add per cell.
 
 Run from the repository root::
 
@@ -83,39 +84,43 @@ def bench_seeds(seeds: int, repeats: int, users: int) -> list[dict]:
 
 
 def bench_sweep(cells: int) -> list[dict]:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     import distributed
 
     from aca_games.app.sweep import plan_sweep, run_sweep
     from aca_games.results import load
 
-    grid = [f"collectives[2].size=0.005:0.05:{cells}"]
-    plan = plan_sweep(default_scenario_path(), grid, None)
+    plan = plan_sweep(default_scenario_path(), [f"collectives[2].size=0.005:0.05:{cells}"], None)
     rows = []
+
+    def measure(label, executor, parallel, tmp):
+        start = time.perf_counter()
+        run_sweep(plan, Path(tmp) / f"cold-{len(rows)}.db", executor=executor, workers=0, chunk=1)
+        cold = time.perf_counter() - start  # worker start-up, imports, tracing and compiling
+        db = Path(tmp) / f"warm-{len(rows)}.db"
+        start = time.perf_counter()
+        run_sweep(plan, db, executor=executor, workers=0, chunk=1)
+        wall = time.perf_counter() - start
+        compute = float(load(db)["seconds"].sum())
+        overhead = (wall - compute / parallel) / cells
+        rows.append({"executor": label, "cells": cells, "cold_wall_s": cold, "warm_wall_s": wall,
+                     "warm_compute_s": compute, "overhead_per_cell_s": overhead})  # fmt: skip
+        print(f"{label:22s} {cells} cells: cold {cold:7.2f} s; warm {wall:7.2f} s wall, {compute:7.2f} s "
+              f"compute, overhead/cell {overhead:6.3f} s", flush=True)  # fmt: skip
+
     with tempfile.TemporaryDirectory() as tmp:
-        run_sweep(plan, Path(tmp) / "warm.db", workers=0)  # fills the on-disk compilation cache
-        setups = {"this process": 0, "process pool (2)": 2, "dask LocalCluster (2)": "dask"}
-        for label, workers in setups.items():
-            db = Path(tmp) / f"{len(rows)}.db"
-            start = time.perf_counter()
-            if workers == "dask":
-                with (
-                    distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                             protocol="tcp", host="127.0.0.1",
-                                             dashboard_address=None) as cluster,
-                    distributed.Client(cluster) as client,
-                ):  # fmt: skip
-                    run_sweep(plan, db, executor=client.get_executor(), chunk=1)
-                parallel = 2
-            else:
-                run_sweep(plan, db, workers=workers, chunk=1)
-                parallel = max(workers, 1)
-            wall = time.perf_counter() - start
-            compute = float(load(db)["seconds"].sum())
-            overhead = (wall - compute / parallel) / cells
-            rows.append({"executor": label, "cells": cells, "wall_s": wall, "compute_s": compute,
-                         "overhead_per_cell_s": overhead})  # fmt: skip
-            print(f"{label:22s} {cells} cells: wall {wall:7.2f} s, compute {compute:7.2f} s, "
-                  f"overhead/cell {overhead:6.3f} s", flush=True)  # fmt: skip
+        measure("this process", None, 1, tmp)
+        spawn = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(2, mp_context=spawn) as pool:
+            measure("process pool (2)", pool, 2, tmp)
+        with (
+            distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, protocol="tcp",
+                                     host="127.0.0.1", dashboard_address=None) as cluster,
+            distributed.Client(cluster) as client,
+        ):  # fmt: skip
+            measure("dask LocalCluster (2)", client.get_executor(), 2, tmp)
     return rows
 
 
