@@ -34,7 +34,7 @@ import time
 import tomllib
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from aca_games._errors import ACAInputError
@@ -55,7 +55,7 @@ class Sweep:
     settings: RunSettings | None
     cells: tuple[dict, ...]
     keys: tuple[str, ...]
-    id: str = field(default="")
+    id: str  #: hash of the scenario file, the grid and the settings
 
     def settings_dict(self) -> dict | None:
         return None if self.settings is None else self.settings.as_dict()
@@ -130,6 +130,7 @@ def run_chunk(data: dict, source: str, cells: Sequence[tuple[int, str, dict]], s
     """
     global _CACHE_READY
     from aca_games.app.scenario import scenario_from_dict
+    from aca_games.app.simulate_cmd import prepare
 
     if not _CACHE_READY:  # workers share the CLI's on-disk compilation cache
         from aca_games.app.cli import _enable_jax_cache
@@ -144,8 +145,6 @@ def run_chunk(data: dict, source: str, cells: Sequence[tuple[int, str, dict]], s
             scenario = scenario_from_dict(apply_params(data, params), source=source)
             result = {"collectives": predictions(scenario)}
             if run is not None:
-                from aca_games.app.simulate_cmd import prepare
-
                 prepared.append((len(done), prepare(scenario, run)))
             done.append([position, key, params, result, None, time.perf_counter() - start])
         except ACAInputError as err:

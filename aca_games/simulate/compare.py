@@ -165,6 +165,7 @@ def _finite_sample(world, cs, j, counts: Counts, N, n_test, members, delta, lear
     extra = {"n_estimate": n_est} if c.strategy == "unplant" else {}
     own = Counts(counts.base[:, j], counts.landing[:, j], n_est, n - n_est if extra else n)
     if len(cs) == 1:
+
         def bound(cnt):
             return bounds.finite_sample(
                 world, c, n=n, N=N, n_test=n_test, delta=delta, counts=cnt, **learner, **extra
@@ -176,6 +177,7 @@ def _finite_sample(world, cs, j, counts: Counts, N, n_test, members, delta, lear
             return bounds.finite_sample_multi(
                 world, c, others, n=n, N=N, n_test=n_test, delta=delta, counts=cnt, **learner, **extra
             )
+
     try:
         if n == 0:
             raise ACAInputError(f"{c.name}: no members on this platform (round(α N) = 0)")
