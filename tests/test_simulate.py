@@ -56,7 +56,10 @@ def _spec(collectives=(FL, NOISY), N=50_000, n_test=1_000):
 DP = DPSGD(model=MLP(hidden=4, steps=10), noise_multiplier=2.0)
 
 
-@pytest.mark.parametrize("learner", [BayesCounts(), DP], ids=["bayes", "dp-sgd-mlp"])
+@pytest.mark.parametrize(
+    "learner",
+    [pytest.param(BayesCounts(), id="bayes"), pytest.param(DP, id="dp-sgd-mlp", marks=pytest.mark.slow)],
+)
 def test_seeded_runs_reproduce_bit_for_bit(learner):
     spec = _spec()
     first = run_platforms(spec, learner, seed_keys(7, 5))
@@ -69,6 +72,7 @@ def test_seeded_runs_reproduce_bit_for_bit(learner):
     assert not np.array_equal(first.counts.landing, other.counts.landing)
 
 
+@pytest.mark.slow
 def test_cells_do_not_depend_on_their_neighbours():
     specs = [_spec(N=n) for n in (20_000, 50_000, 90_000)]
     keys = seed_keys(0, 4)
