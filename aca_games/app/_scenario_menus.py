@@ -35,7 +35,7 @@ from aca_games.app._scenario_checks import (
     option_name_issues,
 )
 from aca_games.app._scenario_schema import BELIEF_KINDS, _BeliefsSpec, _CollectiveV2Spec
-from aca_games.beliefs import Beliefs
+from aca_games.beliefs import PROB_TOL, Beliefs
 from aca_games.collective import Collective
 from aca_games.game import Player
 from aca_games.world import World
@@ -210,10 +210,12 @@ def _belief_issues(at: str, b: _BeliefsSpec, me: str, menus: dict[str, list[_Opt
             if getattr(other, key) is not None and key not in _OTHER_KEYS[b.kind]:
                 issues.append((f"{where}.{key}", f"not used by kind = {b.kind!r}", "remove it"))
         if other.name in menus and other.name != me:
-            known = [n for o in menus[other.name] for n in (o.name, *o.names)]
+            known = _option_names(menus[other.name])
             for m, option in enumerate(other.options or ()):
                 issues += choice_issue(f"{where}.options[{m}]", option, known, "option")
         issues += _size_belief_issues(where, other, b.kind)
+        if other.weights is not None and b.kind == "product_prior":
+            issues += _probability_issues(f"{where}.weights", other.weights)
         if (
             other.weights is not None
             and other.options is not None
@@ -229,7 +231,19 @@ def _belief_issues(at: str, b: _BeliefsSpec, me: str, menus: dict[str, list[_Opt
     issues += duplicate_issues(f"{at}.others[*].name", seen)
     for k, scenario in enumerate(b.scenarios or ()):
         issues += _scenario_issues(f"{at}.scenarios[{k}]", scenario, me, menus)
+    if b.scenarios:
+        issues += _probability_issues(f"{at}.scenarios[*].probability", [x.probability for x in b.scenarios])
     return issues
+
+
+def _probability_issues(path: str, probabilities: Sequence[float]) -> list[Issue]:
+    """Probabilities are >= 0 and sum to 1 within :data:`aca_games.beliefs.PROB_TOL`."""
+    total = math.fsum(probabilities)
+    if any(p < 0 for p in probabilities) or abs(total - 1.0) > PROB_TOL:
+        return [
+            (path, f"probabilities {list(probabilities)} sum to {total!r}", "make them >= 0 and sum to 1")
+        ]
+    return []
 
 
 def _scenario_issues(where: str, scenario, me: str, menus: dict[str, list[_Option]]) -> list[Issue]:
@@ -238,7 +252,7 @@ def _scenario_issues(where: str, scenario, me: str, menus: dict[str, list[_Optio
         path = f"{where}.play.{field_path([name])}"
         found = _reference_issues(path, name, me, menus)
         if not found:
-            known = [n for o in menus[name] for n in (o.name, *o.names)]
+            known = _option_names(menus[name])
             found = choice_issue(path, option, known, "option")
         issues += found
         if not found and name not in scenario.sizes and _size_of(menus[name], option) is None:
@@ -256,6 +270,11 @@ def _scenario_issues(where: str, scenario, me: str, menus: dict[str, list[_Optio
         elif not 0 <= size < 1:
             issues.append((path, f"size {size!r} is outside [0, 1)", "give a population share"))
     return issues
+
+
+def _option_names(options: list[_Option]) -> list[str]:
+    """Names another collective's options may be referred by: each option's, and a range's sizes."""
+    return list(dict.fromkeys(n for o in options for n in (o.name, *o.names)))
 
 
 def _reference_issues(path: str, name: str, me: str, menus: dict) -> list[Issue]:
@@ -294,6 +313,8 @@ def _size_belief_issues(where: str, other, kind: str) -> list[Issue]:
             return [(f"{where}.size_probabilities", "only used with sizes = [...]", "remove it")]
         return _interval_issues(f"{where}.size", other.size)
     issues = []
+    if other.size_probabilities is not None:
+        issues += _probability_issues(f"{where}.size_probabilities", other.size_probabilities)
     if other.size_probabilities is None or len(other.size_probabilities) != len(other.sizes):
         issues.append(
             (

@@ -364,7 +364,8 @@ def _build(source: str, path: str, make, prefix: str | None = None):
     """Run a model constructor; its :class:`ACAInputError` becomes a :class:`ScenarioError`.
 
     Messages of :class:`Collective` start with ``"<name>.<field>: "``; with ``prefix=<name>`` that
-    part is turned into the field path ``collectives[i].<field>``.
+    part is turned into the field path ``collectives[i].<field>``. Model messages state the fix in
+    their own words, so the fix part stays empty.
     """
     try:
         return make()
@@ -375,6 +376,8 @@ def _build(source: str, path: str, make, prefix: str | None = None):
         head, sep, rest = message.partition(": ")
         if prefix is not None and sep and head.startswith(prefix + "."):
             path, message = f"{path}.{head[len(prefix) + 1 :]}", rest
+        elif sep and path.endswith("." + head):  # "beliefs: ..." at collectives[i].beliefs
+            message = rest
         raise ScenarioError(source, [(path, message, "")]) from None
 
 
