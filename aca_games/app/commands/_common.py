@@ -255,15 +255,10 @@ def game_of(s: Scenario):
     :func:`aca_games.app.game_report.default_game` (every signal or abstain; value 1, cost 1 per
     unit of size), in which option 0 is the configured one.
     """
-    from aca_games import ACAGame
-
-    if s.players:
-        game = ACAGame(s.world, s.players, bound=s.payoff, eps=s.analysis.eps, reading=s.analysis.reading)
-        return game, s.configured
     from aca_games.app.game_report import default_game
 
     game = default_game(s)
-    return game, (0,) * len(game.players)
+    return game, s.configured or (0,) * len(game.players)
 
 
 def payoff_method(s: Scenario, game) -> str:
@@ -284,8 +279,8 @@ def per_player(game, values) -> dict[str, float]:
     return {p.name: float(x) for p, x in zip(game.players, values, strict=True)}
 
 
-def pick(name: str, names, what: str) -> str:
-    """``name`` if it is one of ``names``, else bad input naming the closest one."""
+def pick(name: str, names, where: str, kind: str) -> str:
+    """``name`` if it is one of ``names``, else bad input (at option ``where``) naming the closest."""
     import difflib
 
     names = list(names)
@@ -293,7 +288,7 @@ def pick(name: str, names, what: str) -> str:
         return name
     close = difflib.get_close_matches(name, names, n=1, cutoff=0.5)
     hint = f"did you mean {close[0]!r}? " if close else ""
-    raise ACAInputError(f"{what}: no {what.lstrip('-')} named {name!r}; {hint}choose one of {names}")
+    raise ACAInputError(f"{where}: no {kind} named {name!r}; {hint}choose one of {names}")
 
 
 def finite_or_none(x) -> float | None:

@@ -93,7 +93,7 @@ def compute(s, player: str, against: str = "configured", criterion: str | None =
 
     game, configured = game_of(s)
     names = [p.name for p in game.players]
-    player = pick(player, names, "--player")
+    player = pick(player, names, "--player", "player")
     me = names.index(player)
     if criterion is not None and against.strip() != "beliefs":
         raise ACAInputError("--criterion: only used with --against beliefs")
@@ -163,14 +163,14 @@ def _profile(game, me: int, text: str, configured) -> tuple:
         who, sep, what = entry.partition("=")
         if not sep:
             raise ACAInputError(f"--against: {entry.strip()!r} is not NAME=OPTION; separate players with ';'")
-        who = pick(who.strip(), names, "--against")
+        who = pick(who.strip(), names, "--against", "player")
         j = names.index(who)
         if j == me:
             raise ACAInputError(f"--against: {who!r} is the player itself; give the others' options")
         options = game.players[j].option_names
         terms = _TERM.split(what)
         if len(terms) == 1 and not _WEIGHTED.match(terms[0]):
-            profile[j] = options.index(pick(what.strip(), options, f"--against {who}"))
+            profile[j] = options.index(pick(what.strip(), options, f"--against {who}", "option"))
             continue
         x = [0.0] * len(options)
         for term in terms:
@@ -179,7 +179,8 @@ def _profile(game, me: int, text: str, configured) -> tuple:
                 raise ACAInputError(
                     f"--against {who}: {term.strip()!r} is not P*OPTION (e.g. 0.5*{options[0]})"
                 )
-            x[options.index(pick(match.group(2), options, f"--against {who}"))] += float(match.group(1))
+            option = pick(match.group(2), options, f"--against {who}", "option")
+            x[options.index(option)] += float(match.group(1))
         profile[j] = x
     return tuple(profile)
 

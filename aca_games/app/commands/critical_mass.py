@@ -34,6 +34,7 @@ from aca_games.app.commands._common import (
     answer,
     fail_on_errors,
     header,
+    measured,
     pick,
     success_method,
 )
@@ -77,7 +78,7 @@ def compute(s, collective: str | None = None) -> dict:
     a = s.analysis
     chosen = list(s.collectives)
     if collective is not None:
-        name = pick(collective, [c.name for c in chosen], "--collective")
+        name = pick(collective, [c.name for c in chosen], "--collective", "collective")
         chosen = [c for c in chosen if c.name == name]
     rows = []
     for c in chosen:
@@ -98,14 +99,16 @@ def _estimate(s, c, method: str) -> dict:
 
     a = s.analysis
     label, kind = _label(s, c, method)
+    out = {"bound": method, "value": None, "method": label, "kind": kind}
     try:
         sol = solvers.critical_mass(s.world, c, a.target_success, bound=method, eps=a.eps, reading=a.reading)
     except ACAInputError as err:
-        return {"value": None, "method": label, "kind": kind, "status": "not applicable", "reason": str(err)}
-    out = {"value": sol.value, "method": label, "kind": kind, "status": sol.status}
+        return out | {"status": "not applicable", "reason": str(err)}
+    out |= {"value": sol.value, "status": sol.status}
     if sol.status == "infeasible":
         out["value"] = float("inf")
-        out["best_reachable"] = sol.certificate["best_reachable"]
+        reach = f"the most success reaches at any size in [0, 1): {label}"
+        out["best_reachable"] = measured(sol.certificate["best_reachable"], reach)
     if "reason" in sol.stats:
         out["reason"] = sol.stats["reason"]
     return out

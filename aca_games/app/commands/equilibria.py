@@ -48,6 +48,7 @@ EXHAUSTIVE_MAX_PROFILES = 200_000
 MIXED_MAX_PROFILES = 20_000
 #: Strategies with smaller probabilities are left out of the report.
 SUPPORT_TOL = 1e-9
+NASH_CONV = "NashConv: the sum over players of the best deviation gain"
 #: Equilibria listed in the tables (the JSON document has all of them).
 SHOWN = 12
 
@@ -98,7 +99,9 @@ def compute(s) -> dict:
         f"all {n_profiles} pure profiles checked for a profitable deviation; payoffs: {payoffs}",
     )
     gains = solvers.regrets(tensor, _one_hot(game.shape, configured))
-    doc["configured"] = _pure(game, tensor, configured) | {
+    doc["configured"] = {
+        "profile": named_profile(game, configured),
+        "payoffs": measured(per_player(game, tensor[(slice(None), *configured)]), payoffs),
         "is_equilibrium": tuple(configured) in pure.value,
         "largest_gain": measured(per_player(game, gains), "best unilateral deviation - current payoff"),
     }
@@ -108,7 +111,7 @@ def compute(s) -> dict:
         doc["mixed_equilibria"] = measured(
             [_mixed(game, tensor, x) for x in mixed.value],
             "vertex enumeration: every extreme equilibrium of the two-player game",
-        ) | {"status": mixed.status, "largest_nash_conv": mixed.certificate}
+        ) | {"status": mixed.status, "largest_nash_conv": measured(mixed.certificate, NASH_CONV)}
     elif n_profiles <= MIXED_MAX_PROFILES:
         mixed = solvers.mixed_nash(tensor)
         dynamics = _listed(mixed.stats.get("dynamics", "no-regret"))
@@ -116,7 +119,7 @@ def compute(s) -> dict:
             [_mixed(game, tensor, mixed.value)],
             f"one equilibrium by {dynamics} dynamics with a support-Newton polish (solvers.mixed_nash); "
             "certified by its NashConv",
-        ) | {"status": mixed.status, "largest_nash_conv": mixed.certificate}
+        ) | {"status": mixed.status, "largest_nash_conv": measured(mixed.certificate, NASH_CONV)}
     else:
         doc["mixed_equilibria"] = {
             "value": None,
@@ -218,7 +221,8 @@ def render(doc: dict) -> list:
         table.add_row(str(k), *(_cell(e["profile"][n], e["payoffs"][n]) for n in names))
     c = doc["configured"]
     verdict = "an equilibrium" if c["is_equilibrium"] else "not an equilibrium"
-    table.add_row(f"now ({verdict})", *(_cell(c["profile"][n], c["payoffs"][n]) for n in names), style="dim")
+    now = c["payoffs"]["value"]
+    table.add_row(f"now ({verdict})", *(_cell(c["profile"][n], now[n]) for n in names), style="dim")
     out += [
         table,
         f"[dim]each cell: the option, then the payoff ({escape(doc['pure_equilibria']['method'])})[/]",
