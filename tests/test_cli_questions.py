@@ -463,3 +463,14 @@ def test_readme_commands_run(runner, tmp_path, monkeypatch, args):
     assert result.exit_code == 0, result.output
     if "--json" in args:
         json.loads(result.stdout)
+
+
+def test_run_on_a_version_2_file_analyses_its_game(runner):
+    s = load_scenario(bundled_scenarios()["smart_city_v2"])
+    game = ask(runner, "run", "smart_city_v2")["game"]
+    assert game["menus"] == [list(p.option_names) for p in s.players]
+    assert game["game"].startswith("The scenario's game")
+    payoffs = default_game(s).payoffs(s.configured)  # the file's `play` options
+    for i, (p, r) in enumerate(zip(s.players, game["best_responses"], strict=True)):
+        assert r["collective"] == p.name
+        assert abs(r["configured_payoff"] - float(payoffs[i])) <= TOL

@@ -83,12 +83,17 @@ def compute(s, collective: str | None = None) -> dict:
     rows = []
     for c in chosen:
         now = float(success(s.world, [c], eps=a.eps, reading=a.reading)[0])
+        estimates = [_estimate(s, c, method) for method in METHODS]
+        exact = estimates[0]
+        for e in estimates[1:]:
+            if exact["kind"] == "exact" and e["value"] is not None and e["value"] == exact["value"]:
+                e["note"] = "equal to the exact critical mass here"
         rows.append(
             {
                 "collective": c.name,
                 "size": float(c.size),
-                "success_alone": {"value": now, "method": success_method(s.world, a.eps)},
-                "critical_mass": [_estimate(s, c, method) for method in METHODS],
+                "success_alone": measured(now, success_method(s.world, a.eps)),
+                "critical_mass": estimates,
             }
         )
     return header(NAME, s) | {"target_success": a.target_success, "collectives": rows}
@@ -98,7 +103,7 @@ def _estimate(s, c, method: str) -> dict:
     import solvers
 
     a = s.analysis
-    label, kind = _label(s, c, method)
+    label, kind = _label(s, method)
     out = {"bound": method, "value": None, "method": label, "kind": kind}
     try:
         sol = solvers.critical_mass(s.world, c, a.target_success, bound=method, eps=a.eps, reading=a.reading)
@@ -114,7 +119,7 @@ def _estimate(s, c, method: str) -> dict:
     return out
 
 
-def _label(s, c, method: str) -> tuple[str, str]:
+def _label(s, method: str) -> tuple[str, str]:
     """``(method, kind)``: what produced the number and whether it is exact or a sufficient size."""
     eps = float(s.analysis.eps)
     if method == "exact":
@@ -128,9 +133,7 @@ def _label(s, c, method: str) -> tuple[str, str]:
             "sufficient size (exact unless a window below it is missed)",
         )
     if method == "staircase":
-        equal = eps == 0.0 and len(c.target) == 1
-        note = " (equals the exact critical mass here: ε = 0, one target label)" if equal else ""
-        return f"staircase lower bound on success [GBJ25]{note}", "sufficient size"
+        return "staircase lower bound on success [GBJ25]", "sufficient size"
     return "closed-form lower bound on success [HMMZ23]", "sufficient size"
 
 
@@ -156,6 +159,10 @@ def render(doc: dict) -> list:
             escape(r["collective"]), f"{r['size']:.4f}", f"{r['success_alone']['value']:.3f}", *cells
         )
     legend = [f"[dim]{escape(method)}: {escape(kind)}[/]" for method, kind in notes.items()]
+    legend.append(
+        "[dim](suff.): a sufficient size, at least the exact critical mass (from a lower bound on "
+        "success, or a search that could miss a narrow window); (= exact): equal to it here[/]"
+    )
     return [table, *legend]
 
 
@@ -166,4 +173,6 @@ def _cell(e: dict) -> str:
         return e["status"]
     if e["value"] == float("inf"):
         return "unreachable"
-    return f"{e['value']:.4f}" + ("" if e["kind"] == "exact" else " (suff.)")
+    if e["kind"] == "exact":
+        return f"{e['value']:.4f}"
+    return f"{e['value']:.4f}" + (" (= exact)" if "note" in e else " (suff.)")
