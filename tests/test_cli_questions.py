@@ -339,7 +339,7 @@ def _numbers_without_method(node, path="") -> list[str]:
     return [path] if isinstance(node, float) else []
 
 
-#: Plain numbers that are inputs echoed back, not results (besides collectives' sizes and caps).
+#: Plain numbers that are inputs echoed back, not results (besides sizes, caps and size ranges).
 ECHOED = {".platform.eps", ".target_success"}
 
 
@@ -352,7 +352,10 @@ def test_every_computed_number_carries_its_method(runner, command):
     bare = [
         p
         for p in _numbers_without_method(doc)
-        if p not in ECHOED and not p.startswith(".formation.caps") and not p.endswith("].size")
+        if p not in ECHOED
+        and not p.startswith(".formation.caps")
+        and not p.endswith("].size")
+        and ".range[" not in p
     ]
     assert bare == []
 
@@ -474,3 +477,27 @@ def test_run_on_a_version_2_file_analyses_its_game(runner):
     for i, (p, r) in enumerate(zip(s.players, game["best_responses"], strict=True)):
         assert r["collective"] == p.name
         assert abs(r["configured_payoff"] - float(payoffs[i])) <= TOL
+
+
+def test_best_size_within_a_range(runner):
+    """A size range is searched on a fine grid against a pure profile: the reported size is in the
+    range, its payoff is the game's there, and no sampled step of the range (nor any size of an
+    independent coarser grid) does better."""
+    s = load_scenario(bundled_scenarios()["smart_city_v2"])
+    game, configured = _game(s)
+    (r,) = s.ranges["Riverside tenants"]
+    doc = ask(runner, "best-response", "smart_city_v2", "--player", "Riverside tenants")
+    (found,) = doc["size_ranges"]
+    assert found["option"] == r.name == "recruit" and found["range"] == [r.lo, r.hi]
+    best = found["best_size"]["value"]
+    assert r.lo <= best <= r.hi
+    profile = (r.options[0], *configured[1:])
+    base = [float(p.options[k].size) for p, k in zip(game.players, profile, strict=True)]
+
+    def payoff(size):
+        return float(game.payoffs_at(profile, [size, *base[1:]])[0])
+
+    assert abs(found["payoff"]["value"] - payoff(best)) <= TOL
+    steps = [row["payoff"]["value"] for row in doc["ranking"] if row["option"].startswith("recruit @")]
+    coarse = [payoff(x) for x in np.linspace(r.lo, r.hi, 41)]
+    assert found["payoff"]["value"] >= max(steps + coarse) - TOL

@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -330,19 +331,38 @@ def _size_belief_issues(where: str, other, kind: str) -> list[Issue]:
 
 
 # -- construction ---------------------------------------------------------------------------------
-def build_players(
-    specs: Sequence[_CollectiveV2Spec], build: Callable
-) -> tuple[tuple[Player, ...], tuple[int, ...], dict[str, Beliefs]]:
-    """Players (menus expanded), the configured profile and each collective's beliefs.
+class SizeRange(NamedTuple):
+    """A menu option with a size range: its name, ``[lo, hi]`` and the player's options sampling it."""
+
+    name: str
+    lo: float
+    hi: float
+    options: tuple[int, ...]
+
+
+class Game(NamedTuple):
+    """What a version-2 file states: players, the configured profile, beliefs, size ranges."""
+
+    players: tuple[Player, ...]
+    configured: tuple[int, ...]
+    beliefs: dict[str, Beliefs]
+    ranges: dict[str, tuple[SizeRange, ...]]
+
+
+def build_players(specs: Sequence[_CollectiveV2Spec], build: Callable) -> Game:
+    """Players (menus expanded), the configured profile, each collective's beliefs and size ranges.
 
     ``build(path, make)`` runs a constructor and turns its :class:`~aca_games.ACAInputError` into a
     scenario error at ``path``.
     """
     menus = {c.name: _options(c, i) for i, c in enumerate(specs)}
-    players, configured = [], []
+    players, configured, ranges = [], [], {}
     for i, c in enumerate(specs):
         options, names, costs = [], [], []
         for o in menus[c.name]:
+            if isinstance(o.fields["size"], tuple):
+                indices = tuple(range(len(names), len(names) + len(o.names)))
+                ranges[c.name] = (*ranges.get(c.name, ()), SizeRange(o.name, *o.fields["size"], indices))
             for name, size in zip(o.names, o.sizes, strict=True):
                 make = lambda o=o, s=size, who=c.name: o.collective(who, s)  # noqa: E731
                 options.append(build(o.path, make, prefix=c.name))
@@ -365,7 +385,7 @@ def build_players(
         largest = max(players[i].options, key=lambda o: float(o.size))
         build(at, lambda b=b, largest=largest: b.check_self(largest))
         beliefs[c.name] = b
-    return tuple(players), tuple(configured), beliefs
+    return Game(tuple(players), tuple(configured), beliefs, ranges)
 
 
 def _find(options: list[_Option], name: str) -> _Option:

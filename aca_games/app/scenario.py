@@ -115,7 +115,7 @@ from pydantic import ValidationError
 
 from aca_games._errors import ACAInputError
 from aca_games.app._scenario_checks import check_analysis, check_collectives, check_world
-from aca_games.app._scenario_menus import build_players, check_menus
+from aca_games.app._scenario_menus import SizeRange, build_players, check_menus
 from aca_games.app._scenario_schema import (
     Analysis,
     _CollectiveSpec,
@@ -179,6 +179,9 @@ class Scenario:
         configured: version 2: the index of each player's ``play`` option.
         beliefs: version 2: collective name -> its :class:`~aca_games.Beliefs` about the others.
         payoff: the success measure in payoffs (``exact``, ``per_point`` or ``closed_form``).
+        ranges: version 2: collective name -> its options with a size range ``[lo, hi]``
+            (:class:`~aca_games.app._scenario_menus.SizeRange`: the name, the range and the indices
+            of the player's options that sample it).
     """
 
     name: str
@@ -192,6 +195,7 @@ class Scenario:
     configured: tuple[int, ...] = ()
     beliefs: Mapping[str, Beliefs] = field(default_factory=dict)
     payoff: str = "exact"
+    ranges: Mapping[str, tuple[SizeRange, ...]] = field(default_factory=dict)
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -262,18 +266,20 @@ def scenario_from_dict(data: Mapping, source: str = "<dict>", default_name: str 
     def build(path, make, prefix=None):
         return _build(source, path, make, prefix)
 
-    players, configured, beliefs = build_players(spec.collectives, build)
+    game = build_players(spec.collectives, build)
+    players = game.players
     for i, p in enumerate(players):  # every option must fit the world
         for option in dict.fromkeys(o.with_size(0.0) for o in p.options):
             build(f"collectives[{i}]", lambda o=option: plant_all(world, [o]), prefix=p.name)
     analysis = Analysis(**spec.platform.model_dump(), target_success=spec.analysis.target_success)
     return Scenario(
-        collectives=tuple(p.options[k] for p, k in zip(players, configured, strict=True)),
+        collectives=tuple(p.options[k] for p, k in zip(players, game.configured, strict=True)),
         analysis=_complete(analysis),
         version=2,
         players=players,
-        configured=configured,
-        beliefs=beliefs,
+        configured=game.configured,
+        beliefs=game.beliefs,
+        ranges=game.ranges,
         payoff=spec.analysis.payoff,
         **common,
     )

@@ -25,6 +25,7 @@ from rich.table import Table
 
 from aca_games._errors import ACAInputError
 from aca_games.app.commands._common import (
+    PAYOFF_BOUNDS,
     EpsOpt,
     JsonOpt,
     OutOpt,
@@ -42,6 +43,8 @@ from aca_games.app.commands._common import (
 )
 
 NAME = "best-response"
+#: Sizes compared within a size range ``[lo, hi]`` against a pure profile.
+RANGE_GRID = 2001
 #: :attr:`aca_games.Beliefs.kind` -> the ``kind`` a scenario file writes.
 BELIEF_KINDS = {"scenarios": "prior", "product": "product_prior"}
 #: ``P*OPTION`` terms of a mixed entry are split at a ``+`` followed by a number and ``*``.
@@ -114,8 +117,9 @@ def compute(s, player: str, against: str = "configured", criterion: str | None =
         profile = configured if against.strip() == "configured" else _profile(game, me, against, configured)
         sol = solvers.best_response(game, me, profile)
         doc["against"] = _describe_against(game, me, profile)
-        success = success_method(s.world, s.analysis.eps) if game.bound == "exact" else game.bound
-        expectation = "" if sol.stats["method"] == "profile" else "expected "
+        success = PAYOFF_BOUNDS.get(game.bound) or success_method(s.world, s.analysis.eps)
+        pure = sol.stats["method"] == "profile"
+        expectation = "" if pure else "expected "
         rows = [
             {
                 "option": r["name"],
@@ -124,6 +128,10 @@ def compute(s, player: str, against: str = "configured", criterion: str | None =
             }
             for r in sol.value
         ]
+        if pure and s.ranges.get(player):
+            doc["size_ranges"] = [
+                _best_size(game, me, profile, r, payoffs, success) for r in s.ranges[player]
+            ]
     best = rows[0]["option"]
     doc |= {
         "best": best,
@@ -138,6 +146,38 @@ def compute(s, player: str, against: str = "configured", criterion: str | None =
         },
     }
     return doc
+
+
+def _best_size(game, me: int, profile, size_range, payoffs: str, success: str) -> dict:
+    """The best size in a range ``[lo, hi]`` against a pure profile, on :data:`RANGE_GRID` sizes."""
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    grid = np.linspace(size_range.lo, size_range.hi, RANGE_GRID)
+    chosen = (
+        tuple(int(k) for k in profile[:me])
+        + (size_range.options[0],)
+        + tuple(int(k) for k in profile[me + 1 :])
+    )
+    sizes = np.tile(
+        [float(p.options[k].size) for p, k in zip(game.players, chosen, strict=True)], (len(grid), 1)
+    )
+    sizes[:, me] = grid
+
+    def both(a):
+        return game.payoffs_at(chosen, a)[me], game.success_at(chosen, a)[me]
+
+    pay, won = (np.asarray(x) for x in jax.jit(jax.vmap(both))(jnp.asarray(sizes)))
+    k = int(np.argmax(pay))  # the smallest size among equal payoffs
+    how = f"the best of {RANGE_GRID} evenly spaced sizes in [lo, hi] (the supremum may lie between two)"
+    return {
+        "option": size_range.name,
+        "range": [size_range.lo, size_range.hi],
+        "best_size": measured(float(grid[k]), how),
+        "payoff": measured(float(pay[k]), payoffs),
+        "success": measured(float(won[k]), success),
+    }
 
 
 def _belief_row(r: dict, criterion: str, kind: str, payoffs: str) -> dict:
@@ -224,9 +264,13 @@ def render(doc: dict) -> list:
         table.add_column(key.replace("_", " "), justify="right")
     for rank, r in enumerate(rows, 1):
         table.add_row(str(rank), escape(r["option"]), *(f"{r[k]['value']:.4f}" for k in columns))
-    notes = [
-        f"[bold]best: {escape(doc['best'])}[/]"
-        + (f" (ties: {escape(', '.join(doc['ties']))})" if len(doc["ties"]) > 1 else "")
-    ]
+    ties = f" (ties: {escape(', '.join(doc['ties']))})" if len(doc["ties"]) > 1 else ""
+    notes = [f"[bold]best: {escape(doc['best'])}[/]{ties}"]
+    for r in doc.get("size_ranges", ()):
+        lo, hi = r["range"]
+        notes.append(
+            f"within {escape(r['option'])} [{lo:g}, {hi:g}] the best size is {r['best_size']['value']:.4f}: "
+            f"payoff {r['payoff']['value']:.4f}, success {r['success']['value']:.3f}"
+        )
     notes += [f"[dim]{escape(k.replace('_', ' '))}: {escape(rows[0][k]['method'])}[/]" for k in columns]
     return [heading, table, *notes]
