@@ -4,13 +4,14 @@ from the CLI); version-1 files load as before; a fuzz of the loader raises nothi
 
 from __future__ import annotations
 
+import re
 import tomllib
 
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from test_scenario import FUZZ, KEYS, VALUES, _load_or_scenario_error, _paths, dumps, write
+from test_scenario import FUZZ, KEYS, VALUES, _load_or_scenario_error, dumps, mutated, write
 from typer.testing import CliRunner
 
 from aca_games import ACAInputError, Beliefs, Collective
@@ -122,6 +123,31 @@ def test_product_prior_total_mass_and_prior_sizes():
     assert s.beliefs[HILLSIDE] == Beliefs.total_mass(0.0, 0.05)
     first = s.beliefs[SHOPS].scenario_list[0].collectives[0]
     assert (first.name, first.signal, first.size) == (RIVERSIDE, "stillair_tag", 0.03)
+
+
+@pytest.mark.parametrize(
+    ("other", "field", "hint"),
+    [
+        ({"size": [0.0, 0.02], "weights": [0.5, 0.5]}, "others[0].weights", "2 weights for 3 options"),
+        ({"size": [0.0, 0.02], "weights": [0.5, 0.6, -0.1]}, "others[0].weights", "sum to"),
+        (
+            {"sizes": [0.01, 0.02], "size_probabilities": [1.0]},
+            "others[0].size_probabilities",
+            "one probability",
+        ),
+        ({"sizes": [0.01, 0.01], "size_probabilities": [0.5, 0.5]}, "others[0].sizes", "duplicate"),
+        (
+            {"size": [0.0, 0.02], "sizes": [0.01], "size_probabilities": [1.0]},
+            "others[0].size",
+            "exactly one",
+        ),
+    ],
+)
+def test_bad_product_priors(other, field, hint):
+    doc = tomllib.loads(GOOD)
+    doc["collectives"][0]["beliefs"] = {"kind": "product_prior", "others": [{"name": SHOPS} | other]}
+    with pytest.raises(ScenarioError, match=re.escape(f"collectives[0].beliefs.{field}: ") + ".*" + hint):
+        scenario_from_dict(doc)
 
 
 def test_a_collective_without_menu_is_one_option():
@@ -414,20 +440,4 @@ def test_fuzz_random_v2_documents(tmp_path, doc):
 @given(st.data())
 def test_fuzz_mutated_v2_scenario(tmp_path, data):
     """Replace, delete or add one value anywhere in the version-2 example."""
-    doc = tomllib.loads(GOOD)
-    for _ in range(data.draw(st.integers(1, 3))):
-        paths = [p for p in _paths(doc) if p]
-        where = data.draw(st.sampled_from(paths))
-        parent = doc
-        for key in where[:-1]:
-            parent = parent[key]
-        action = data.draw(st.sampled_from(["replace", "delete", "add"]))
-        if action == "replace":
-            parent[where[-1]] = data.draw(V2_VALUES)
-        elif action == "delete":
-            del parent[where[-1]]
-        elif isinstance(parent, dict):
-            parent[data.draw(V2_KEYS)] = data.draw(V2_VALUES)
-        else:
-            parent.append(data.draw(V2_VALUES))
-    _load_or_scenario_error(write(tmp_path, dumps(doc)))
+    _load_or_scenario_error(write(tmp_path, dumps(mutated(data, GOOD, V2_KEYS, V2_VALUES))))

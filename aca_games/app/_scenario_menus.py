@@ -6,7 +6,8 @@ into :class:`~aca_games.Beliefs`, with every problem as ``(field path, problem, 
 defaults of its ``menu`` options; an option sets only what differs. Without a menu the collective is
 a single option named after its signal. A size range ``size = [lo, hi]`` is a continuous choice; it
 is compared at ``steps`` evenly spaced sizes (default :data:`DEFAULT_STEPS`, ends included), named
-``"<option> @<size>"``. ``play`` names the option the collective plays now (default: its first,
+``"<option> @<size>"`` (``aca-games best-response`` also searches the whole range against a
+profile). ``play`` names the option the collective plays now (default: its first,
 for a range its smallest size).
 
 **Beliefs.** ``[collectives.beliefs]`` holds what the collective believes about the others, one
@@ -23,6 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import NamedTuple
 
 import numpy as np
@@ -35,7 +37,7 @@ from aca_games.app._scenario_checks import (
     option_consistency_issues,
     option_name_issues,
 )
-from aca_games.app._scenario_schema import BELIEF_KINDS, _BeliefsSpec, _CollectiveV2Spec
+from aca_games.app._scenario_schema import BELIEF_KINDS, _BeliefsSpec, _CollectiveV2Spec, _OptionFields
 from aca_games.beliefs import PROB_TOL, Beliefs
 from aca_games.collective import Collective
 from aca_games.game import Player
@@ -44,19 +46,8 @@ from aca_games.world import World
 #: Sizes compared on a range ``[lo, hi]`` when ``steps`` is not given.
 DEFAULT_STEPS = 5
 
-_OPTION_KEYS = (
-    "signal",
-    "target",
-    "label",
-    "strategy",
-    "variant",
-    "noise",
-    "noise_mode",
-    "misfire_label",
-    "size",
-    "steps",
-    "cost",
-)
+#: What an option sets (a collective sets the same keys as its options' defaults).
+_OPTION_KEYS = tuple(_OptionFields.model_fields)
 #: Keys of a beliefs table (and of each ``others`` entry) that each kind uses.
 _BELIEF_KEYS = {
     "intervals": {"others"},
@@ -119,14 +110,6 @@ def _options(c: _CollectiveV2Spec, i: int) -> list[_Option]:
     ]
 
 
-class _Spelled:
-    """Stand-in with the attributes the shared option checks read (``None`` when unset)."""
-
-    def __init__(self, fields: dict):
-        for k in ("signal", "target", "label", "strategy", "variant", "noise_mode", "misfire_label"):
-            setattr(self, k, fields.get(k))
-
-
 # -- checks ---------------------------------------------------------------------------------------
 def check_menus(specs: Sequence[_CollectiveV2Spec], world: World) -> list[Issue]:
     """Names, options, sizes and ``play`` of every collective; the beliefs' references."""
@@ -177,8 +160,9 @@ def _option_issues(o: _Option, world: World) -> list[Issue]:
         )
     if issues:
         return issues
-    spelled = _Spelled(f | {"strategy": f.get("strategy", "feature_label")})
-    return option_consistency_issues(o.path, spelled, world.labels)
+    resolved = SimpleNamespace(**(dict.fromkeys(_OPTION_KEYS) | f))
+    resolved.strategy = f.get("strategy", "feature_label")
+    return option_consistency_issues(o.path, resolved, world.labels)
 
 
 def _belief_issues(at: str, b: _BeliefsSpec, me: str, menus: dict[str, list[_Option]]) -> list[Issue]:
@@ -215,20 +199,17 @@ def _belief_issues(at: str, b: _BeliefsSpec, me: str, menus: dict[str, list[_Opt
             for m, option in enumerate(other.options or ()):
                 issues += choice_issue(f"{where}.options[{m}]", option, known, "option")
         issues += _size_belief_issues(where, other, b.kind)
-        if other.weights is not None and b.kind == "product_prior":
+        if other.weights is not None and b.kind == "product_prior" and other.name in menus:
+            count = len(other.options if other.options is not None else menus[other.name])
             issues += _probability_issues(f"{where}.weights", other.weights)
-        if (
-            other.weights is not None
-            and other.options is not None
-            and len(other.weights) != len(other.options)
-        ):
-            issues.append(
-                (
-                    f"{where}.weights",
-                    f"{len(other.weights)} weights for {len(other.options)} options",
-                    "one probability per entry of options",
+            if len(other.weights) != count:
+                issues.append(
+                    (
+                        f"{where}.weights",
+                        f"{len(other.weights)} weights for {count} options",
+                        "one probability per entry of options (default: per option of its menu)",
+                    )
                 )
-            )
     issues += duplicate_issues(f"{at}.others[*].name", seen)
     for k, scenario in enumerate(b.scenarios or ()):
         issues += _scenario_issues(f"{at}.scenarios[{k}]", scenario, me, menus)
