@@ -441,3 +441,10 @@ def test_fuzz_random_v2_documents(tmp_path, doc):
 def test_fuzz_mutated_v2_scenario(tmp_path, data):
     """Replace, delete or add one value anywhere in the version-2 example."""
     _load_or_scenario_error(write(tmp_path, dumps(mutated(data, GOOD, V2_KEYS, V2_VALUES))))
+
+
+def test_cli_validate_summarises_a_v2_file():
+    result = CliRunner().invoke(app, ["validate", str(V2)])
+    assert result.exit_code == 0, result.output
+    options = sum(len(p.options) for p in load_scenario(V2).players)
+    assert result.stdout.strip().endswith(f"3 collectives (version 2: {options} options, beliefs for 3)")

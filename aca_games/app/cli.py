@@ -184,8 +184,13 @@ def validate(
     s = load_scenario(_resolve(scenario))
     w = s.world
     out = _console()
+    summary = f"ok: {s.name}: {len(w.points)} points, {len(w.labels)} labels, {len(s.collectives)} "
+    summary += "collectives"
+    if s.players:
+        options = sum(len(p.options) for p in s.players)
+        summary += f" (version 2: {options} options, beliefs for {len(s.beliefs)})"
     out.print(
-        f"ok: {s.name}: {len(w.points)} points, {len(w.labels)} labels, {len(s.collectives)} collectives",
+        summary,
         highlight=False,
         markup=False,
         soft_wrap=True,
