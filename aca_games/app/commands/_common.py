@@ -261,9 +261,9 @@ def game_of(s: Scenario):
     return game, s.configured or (0,) * len(game.players)
 
 
-def payoff_method(s: Scenario, game) -> str:
-    """What a payoff is made of, with the success measure."""
-    measure = PAYOFF_BOUNDS.get(game.bound) or success_method(s.world, s.analysis.eps)
+def payoff_method(s: Scenario, game, measure: str | None = None) -> str:
+    """What a payoff is made of, with the success measure (default: the game's)."""
+    measure = measure or PAYOFF_BOUNDS.get(game.bound) or success_method(s.world, s.analysis.eps)
     if s.players:
         return f"value × success - option cost - size_cost × size; success: {measure}"
     return f"success - size (default game of a version-1 file); success: {measure}"

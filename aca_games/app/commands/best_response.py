@@ -112,7 +112,7 @@ def compute(s, player: str, against: str = "configured", criterion: str | None =
         sol = solvers.best_response(game, me, beliefs, criterion=criterion)
         kind = BELIEF_KINDS.get(beliefs.kind, beliefs.kind)
         doc["against"] = {"kind": "beliefs", "beliefs": kind, "criterion": sol.stats["criterion"]}
-        rows = [_belief_row(r, sol.stats["criterion"], kind, payoffs) for r in sol.value]
+        rows = [_belief_row(s, game, r, sol.stats["criterion"], kind) for r in sol.value]
     else:
         profile = configured if against.strip() == "configured" else _profile(game, me, against, configured)
         sol = solvers.best_response(game, me, profile)
@@ -180,17 +180,18 @@ def _best_size(game, me: int, profile, size_range, payoffs: str, success: str) -
     }
 
 
-def _belief_row(r: dict, criterion: str, kind: str, payoffs: str) -> dict:
+def _belief_row(s, game, r: dict, criterion: str, kind: str) -> dict:
     robust = f"robust guarantee [BGR+26] ({kind} beliefs): a lower bound on success in every consistent world"
     row = {
         "option": r["name"],
         "guaranteed_success": measured(r["guarantee"], robust),
-        "guaranteed_payoff": measured(r["guaranteed_payoff"], f"{payoffs.split(';')[0]}; success: {robust}"),
+        "guaranteed_payoff": measured(r["guaranteed_payoff"], payoff_method(s, game, robust)),
     }
     if "expected" in r:
-        prior = "expected exact success over the prior's scenarios"
+        measure = "per-point lower bound" if game.bound == "per_point" else "exact success"
+        prior = f"expected {measure} over the prior's scenarios (exact sum)"
         row["expected_success"] = measured(r["expected"], prior)
-        row["expected_payoff"] = measured(r["expected_payoff"], f"{payoffs.split(';')[0]}; success: {prior}")
+        row["expected_payoff"] = measured(r["expected_payoff"], payoff_method(s, game, prior))
     row["ranked_by"] = "guaranteed_payoff" if criterion == "robust" else "expected_payoff"
     return row
 
