@@ -381,12 +381,15 @@ def _cli(*args, timeout=600):
     )
 
 
-def test_json_on_stdout_parses_in_a_fresh_process():
-    """HiGHS prints its banner from C++ on first use in a process: piping into json.loads works."""
-    done = _cli("coalition", "noisy_drivers", "--json")
+@pytest.mark.parametrize("command", ["coalition", pytest.param("run", marks=pytest.mark.slow)])
+def test_json_on_stdout_parses_in_a_fresh_process(command):
+    """HiGHS prints its banner from C++ on first use in a process: piping into json.loads works
+    (issue 7: `aca-games run noisy_drivers --json | python -m json.tool` failed)."""
+    done = _cli(command, "noisy_drivers", "--json")
     assert done.returncode == 0, done.stderr
     assert "Running HiGHS" not in done.stdout and "Copyright" not in done.stdout
-    assert json.loads(done.stdout)["command"] == "coalition"
+    doc = json.loads(done.stdout)
+    assert doc["scenario"] == load_scenario(bundled_scenarios()["noisy_drivers"]).name
 
 
 def test_help_imports_neither_jax_nor_the_solvers():
