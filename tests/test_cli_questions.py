@@ -220,9 +220,32 @@ def _brute_force(tensor: np.ndarray):
 
 @pytest.mark.parametrize("name", SCENARIOS)
 def test_equilibria_equal_brute_force(runner, name):
-    s = load_scenario(bundled_scenarios()[name])
+    _check_equilibria(runner, name, load_scenario(bundled_scenarios()[name]))
+
+
+@pytest.mark.parametrize("steps", [5, 25], ids=["vertex enumeration", "one mixed equilibrium"])
+def test_two_player_equilibria(runner, tmp_path, steps):
+    """Two players: every extreme equilibrium up to 20 options each, else one mixed equilibrium."""
+    import tomllib
+
+    from test_scenario import dumps
+
+    doc = tomllib.loads(bundled_scenarios()["smart_city_v2"].read_text(encoding="utf-8"))
+    doc["collectives"] = doc["collectives"][:2]
+    riverside = doc["collectives"][0]
+    riverside["menu"][1]["steps"] = steps
+    riverside["beliefs"]["others"] = riverside["beliefs"]["others"][:1]
+    path = tmp_path / "two.toml"
+    path.write_text(dumps(doc), encoding="utf-8")
+    out = _check_equilibria(runner, str(path), load_scenario(path))
+    method = out["mixed_equilibria"]["method"]
+    assert method.startswith("vertex enumeration" if steps == 5 else "one equilibrium")
+
+
+def _check_equilibria(runner, arg: str, s) -> dict:
+    """The command's equilibria against brute force on the game's payoffs (numpy)."""
     game, configured = _game(s)
-    doc = ask(runner, "equilibria", name)
+    doc = ask(runner, "equilibria", arg)
     tensor = np.stack([np.asarray(game.payoffs(a)) for a in itertools.product(*map(range, game.shape))])
     tensor = tensor.T.reshape((len(game.players), *game.shape))
     equilibria, gains = _brute_force(tensor)
@@ -237,14 +260,19 @@ def test_equilibria_equal_brute_force(runner, name):
     assert c["is_equilibrium"] == (tuple(configured) in equilibria)
     for i, n in enumerate(names):
         assert abs(c["largest_gain"]["value"][n] - gains[(i, *configured)]) <= TOL
-    for e in doc["mixed_equilibria"]["value"] or []:
+    mixed = doc["mixed_equilibria"]["value"] or []
+    for e in mixed:
         xs = [np.array([e["strategies"][n].get(o, 0.0) for o in index[n]]) for n in names]
         assert max(_regrets(tensor, xs)) <= 1e-5  # probabilities are rounded to 6 decimals
+    if doc["mixed_equilibria"]["method"].startswith("vertex enumeration"):  # pure ones are extreme
+        pure = [{n: {index[n][a[i]]: 1.0} for i, n in enumerate(names)} for a in equilibria]
+        assert all(p in [e["strategies"] for e in mixed] for p in pure)
     welfare = tensor.sum(axis=0)
     poa = doc["price_of_anarchy"]["value"]
     assert abs(poa["optimum"] - welfare.max()) <= TOL
-    if len(names) > 2 and equilibria:
+    if equilibria and not doc["mixed_equilibria"]["method"].startswith("vertex enumeration"):
         assert abs(poa["worst_equilibrium"] - min(welfare[a] for a in equilibria)) <= TOL
+    return doc
 
 
 def _regrets(tensor, xs):

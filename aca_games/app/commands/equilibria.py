@@ -4,10 +4,10 @@ On the scenario's game (version 2: the file's menus, values and costs; version 1
 "every signal or abstain", see :mod:`aca_games.app.game_report`):
 
 * every pure Nash equilibrium, by checking all ``Π m_i`` profiles (:func:`solvers.pure_nash`);
-* mixed equilibria: all extreme equilibria of a two-player game (vertex enumeration,
-  :func:`solvers.two_player_equilibria`), one mixed equilibrium with its NashConv certificate for
-  three or more players when the game has at most :data:`MIXED_MAX_PROFILES` profiles
-  (:func:`solvers.mixed_nash`);
+* mixed equilibria: all extreme equilibria of a two-player game with at most
+  :data:`VERTEX_MAX_OPTIONS` options each (vertex enumeration, :func:`solvers.two_player_equilibria`),
+  otherwise one mixed equilibrium with its NashConv certificate when the game has at most
+  :data:`MIXED_MAX_PROFILES` profiles (:func:`solvers.mixed_nash`);
 * whether the configured profile (what the file says each collective plays) is an equilibrium, and
   each player's largest gain from deviating;
 * the price of anarchy and of stability (:func:`solvers.price_of_anarchy`).
@@ -44,7 +44,10 @@ from aca_games.app.commands._common import (
 NAME = "equilibria"
 #: Larger games (pure profiles) are not enumerated; see :func:`large_game_equilibrium`.
 EXHAUSTIVE_MAX_PROFILES = 200_000
-#: A mixed equilibrium of three or more players is searched up to this many profiles.
+#: Every extreme equilibrium of a two-player game is enumerated up to this many options per player
+#: (vertex enumeration grows exponentially); larger games get one mixed equilibrium.
+VERTEX_MAX_OPTIONS = 20
+#: One mixed equilibrium is searched up to this many profiles.
 MIXED_MAX_PROFILES = 20_000
 #: Strategies with smaller probabilities are left out of the report.
 SUPPORT_TOL = 1e-9
@@ -106,7 +109,8 @@ def compute(s) -> dict:
         "largest_gain": measured(per_player(game, gains), "best unilateral deviation - current payoff"),
     }
     mixed = None
-    if len(game.players) == 2:
+    two_player = len(game.players) == 2 and max(game.shape) <= VERTEX_MAX_OPTIONS
+    if two_player:
         mixed = solvers.two_player_equilibria(tensor)
         doc["mixed_equilibria"] = measured(
             [_mixed(game, tensor, x) for x in mixed.value],
@@ -123,9 +127,10 @@ def compute(s) -> dict:
     else:
         doc["mixed_equilibria"] = {
             "value": None,
-            "method": f"not searched: more than {MIXED_MAX_PROFILES} profiles for three or more players",
+            "method": f"not searched: more than {MIXED_MAX_PROFILES} profiles",
         }
-    use = None if len(game.players) == 2 or pure.value or mixed is None or not mixed.ok else mixed
+    # two players: every extreme equilibrium; else the pure ones, or the mixed one if there are none
+    use = mixed if two_player or not (pure.value or mixed is None or not mixed.ok) else pure
     doc["price_of_anarchy"] = _anarchy(game, solvers.price_of_anarchy(tensor, use))
     return doc
 
