@@ -1,10 +1,11 @@
 """The ``aca-games`` command.
 
-``aca-games run [SCENARIO] [--json] [--out DIR]``
+``aca-games run [SCENARIO] [--json] [--out DIR] [--no-figures]``
     Load a scenario (default: the bundled smart-city one; a bundled name such as ``noisy_drivers``
     works too), print the world and, for every collective, its exact success alone and together,
     its bounds and critical masses. ``--json`` prints only the JSON report to stdout; ``--out DIR``
-    also writes ``DIR/report.json``.
+    also writes ``DIR/report.json`` and the figures of :mod:`aca_games.app.plots` (PNG and SVG;
+    ``--no-figures`` skips them).
 ``aca-games validate SCENARIO``
     Check a scenario file: ``ok: <name>: P points, L labels, K collectives`` or the problems.
 ``aca-games scenarios``
@@ -113,8 +114,10 @@ def run(
     scenario: ScenarioArg = None,
     json_: Annotated[bool, typer.Option("--json", help="Print only the JSON report.")] = False,
     out_dir: Annotated[
-        Path | None, typer.Option("--out", help="Write report.json here.", file_okay=False)
+        Path | None,
+        typer.Option("--out", help="Write report.json and the figures (PNG, SVG) here.", file_okay=False),
     ] = None,
+    no_figures: Annotated[bool, typer.Option("--no-figures", help="With --out: skip the figures.")] = False,
 ):
     """Evaluate every collective of a scenario: success, bounds, critical mass."""
     from aca_games.app.game_report import game_report, render_game
@@ -167,6 +170,19 @@ def run(
         _write(target, document + "\n")
         if not json_:
             out.print(f"wrote {target}", highlight=False, markup=False)
+        if not no_figures:
+            _write_figures(s, out_dir, out, quiet=json_)
+
+
+def _write_figures(s, out_dir: Path, out: Console, quiet: bool) -> None:
+    from aca_games.app.plots import write_figures
+
+    if quiet:
+        write_figures(s, out_dir)
+        return
+    with out.status("drawing figures..."):
+        paths = write_figures(s, out_dir)
+    out.print(f"wrote {len(paths)} figures (PNG and SVG) to {out_dir}", highlight=False, markup=False)
 
 
 def _write(path: Path, text: str | None = None) -> None:
