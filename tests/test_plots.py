@@ -205,3 +205,12 @@ def test_run_out_writes_every_figure(tmp_path):
         stem = plots.slug(c.name)
         assert {f"success_vs_size_{stem}.png", f"noise_tradeoff_{stem}.svg"} <= written
     assert {"report.json", "success_heatmap.png", "equilibrium_map.svg"} <= written
+
+
+def test_noise_mode_that_does_not_apply_is_said_so(city):
+    # erasing has no wrong label to misfire: that column says why instead of failing the figure
+    eraser = ag.Collective("erasers", 0.05, "checkin_form", strategy="erase")
+    fig = plots.noise_tradeoff(city.world, eraser, size=0.05, points=POINTS)
+    assert [m.get_gid() for m in _meshes(fig)] == ["noise mode drop", "noise mode scatter"]
+    texts = [t.get_text() for t in fig.axes[2].texts]
+    assert any("misfire: not applicable" in t and "misfire_label" in t for t in texts)
