@@ -174,8 +174,12 @@ def test_bad_grids_are_rejected(city):
         plots.success_vs_size(w, c, sizes=[0.0, 1.2])
     with pytest.raises(ag.ACAInputError, match="pair: need two different indices"):
         plots.success_heatmap(w, city.collectives, (0, 0))
-    with pytest.raises(ag.ACAInputError, match="summing to 1 or more"):
+    with pytest.raises(ag.ACAInputError, match="every cell must leave bystanders"):
         plots.success_heatmap(w, city.collectives, axes=([0.1, 0.6], [0.1, 0.5]))
+    with pytest.raises(ag.ACAInputError, match="every cell must leave bystanders"):
+        plots.game_equilibrium_map(plots.scenario_game(city), axes=([0.1, 0.6], [0.1, 0.5]))
+    with pytest.raises(ag.ACAInputError, match="twice it must lie in"):
+        plots.noise_tradeoff(w, c, size=0.6)
 
 
 def test_run_out_writes_figures_unless_told_not_to(tmp_path):
@@ -214,3 +218,13 @@ def test_noise_mode_that_does_not_apply_is_said_so(city):
     assert [m.get_gid() for m in _meshes(fig)] == ["noise mode drop", "noise mode scatter"]
     texts = [t.get_text() for t in fig.axes[2].texts]
     assert any("misfire: not applicable" in t and "misfire_label" in t for t in texts)
+
+
+def test_default_axes_leave_bystanders():
+    from aca_games.app._figure import fit_tops
+
+    assert fit_tops([0.1, 0.2], 0.1) == [0.1, 0.2]  # room enough: unchanged
+    scaled = fit_tops([0.8, 0.6], 0.1)
+    assert sum(scaled) + 0.1 == pytest.approx(0.95) and scaled[0] / scaled[1] == pytest.approx(0.8 / 0.6)
+    with pytest.raises(ag.ACAInputError, match="nothing left to vary"):
+        fit_tops([0.1, 0.1], 0.96)

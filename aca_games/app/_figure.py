@@ -53,6 +53,11 @@ def size_label(name: str) -> str:
     return f"size α of {name}\n(share of the population)"
 
 
+def mark(ax, x: float, y: float, label: str | None = None) -> None:
+    """A white star with a black edge at ``(x, y)``: the configured point on a map."""
+    ax.plot([x], [y], marker="*", ms=14, color="white", mec="black", ls="none", label=label)
+
+
 def new_figure(width: float, height: float) -> Figure:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -77,6 +82,28 @@ def plot_top(*candidates: float, floor: float = 0.02, cap: float = 0.95) -> floa
     """A plot range that shows every finite candidate size (critical masses, configured sizes)."""
     finite = [x for x in candidates if x is not None and math.isfinite(x) and x > 0]
     return float(min(cap, max([floor, *(1.3 * x for x in finite)])))
+
+
+def fit_tops(tops, others: float, cap: float = 0.95) -> list[float]:
+    """Scale the axis ends of two sizes down so that every cell leaves bystanders:
+    ``sum(tops) + others <= cap``."""
+    room = cap - others
+    if room <= 0:
+        raise ACAInputError(
+            f"collectives: the others' sizes already sum to {others:.3g}; nothing left to vary"
+        )
+    scale = min(1.0, room / sum(tops))
+    return [t * scale for t in tops]
+
+
+def check_cells(tops, others: float) -> None:
+    """Every cell of a two-size grid must leave bystanders (sizes summing below 1)."""
+    total = float(sum(tops) + others)
+    if total >= 1:
+        raise ACAInputError(
+            f"axes: the largest sizes and the others' sum to {total:.3g} >= 1; every cell must leave "
+            "bystanders (Σ α < 1): shorten the axes"
+        )
 
 
 def critical_or_inf(world, c, target, bound, eps, reading) -> float:

@@ -15,8 +15,11 @@ import numpy as np
 
 from aca_games.app._figure import (
     MAP_POINTS,
+    check_cells,
     check_pair,
+    fit_tops,
     learner_label,
+    mark,
     new_figure,
     oracle_label,
     size_grid,
@@ -64,10 +67,12 @@ def game_equilibrium_map(
         payoffs = jax.vmap(game.payoffs_at)(profiles, sizes)  # (m*n, K)
         return payoffs[:, jnp.asarray([i, j])].T.reshape(2, m, n)
 
+    others = float(sum(option_sizes[k][0] for k in range(K) if k not in (i, j)))
     if axes is None:
-        tops = [min(0.45, 2.5 * max(option_sizes[k].max(), 0.01)) for k in (i, j)]
+        tops = fit_tops([2.5 * max(option_sizes[k].max(), 0.01) for k in (i, j)], others)
         axes = tuple(np.linspace(t / (2 * points), t, points) for t in tops)
     axes = tuple(size_grid(a, 0.0) for a in axes)
+    check_cells([a.max() for a in axes], others)
     return equilibrium_map(tensors, axes)
 
 
@@ -121,16 +126,7 @@ def equilibrium_map_figure(
             mesh = ax.pcolormesh(xs, ys, data.T, shading="nearest", rasterized=True, cmap="magma", gid=title)
             fig.colorbar(mesh, ax=ax, label=bar)
         if marked is not None:
-            ax.plot(
-                [marked[0]],
-                [marked[1]],
-                marker="*",
-                ms=14,
-                color="white",
-                mec="black",
-                ls="none",
-                label="configured sizes",
-            )
+            mark(ax, marked[0], marked[1], "configured sizes")
         ax.set_title(title, fontsize=10)
         ax.set_xlabel(size_label(game.players[i].name))
     if marked is not None:

@@ -21,6 +21,7 @@ from aca_games.app._figure import (
     SUCCESS_LABEL,
     critical_or_inf,
     learner_label,
+    mark,
     new_figure,
     oracle_label,
     plot_top,
@@ -71,8 +72,8 @@ def noise_tradeoff(
     with size, so the crossing can move.
 
     Args:
-        size: ``α0`` (default: the collective's size if it succeeds there without noise, else
-            1.3 times its noiseless exact critical mass for S* = 0.9).
+        size: ``α0 < 1/2`` (default: the collective's size if it succeeds there without noise, else
+            1.3 times its noiseless exact critical mass for S* = 0.9; at most 0.45).
         sizes, noises: the grids of the maps (default ``points`` each; the curves below have
             ``points // 2 + 1`` noise levels).
     """
@@ -80,9 +81,11 @@ def noise_tradeoff(
     quiet = collective.replace(noise=0.0)
     alpha_star = critical_or_inf(world, quiet, 0.9, "exact", eps, reading)
     if size is None:
-        size = float(collective.size)
-        if float(success(world, quiet.with_size(size), eps, reading)[0]) == 0.0 and math.isfinite(alpha_star):
-            size = min(1.3 * alpha_star, 0.45)
+        size = min(float(collective.size), 0.45)
+        if float(success(world, quiet.with_size(size), eps, reading)[0]) == 0.0:
+            size = min(1.3 * alpha_star, 0.45) if math.isfinite(alpha_star) else (size or 0.1)
+    if not 0 < size * SIZE_FACTOR < 1:
+        raise ACAInputError(f"size: α0 = {size!r}; twice it must lie in (0, 1), so pick 0 < α0 < 1/2")
     grid = size_grid(sizes, plot_top(SIZE_FACTOR * size, alpha_star), points)
     sigma = np.linspace(0.0, 1.0, points) if noises is None else np.asarray(noises, dtype=np.float64)
     small = np.linspace(0.0, 1.0 / NOISE_FACTOR, points // 2 + 1)
@@ -150,8 +153,7 @@ def _noise_map(ax, collective, mode, grid, sigma, surface, size):
         ax.text(a, 0.98, f" {name}", color="white", va="top", fontsize=9)
     configured = mode == collective.noise_mode and float(collective.noise) > 0
     if configured:
-        star = {"marker": "*", "ms": 14, "color": "white", "mec": "black", "ls": "none"}
-        ax.plot([float(collective.size)], [float(collective.noise)], **star)
+        mark(ax, float(collective.size), float(collective.noise))
     ax.set_title(
         f"noise mode: {mode}" + (" (★ configured size and noise)" if configured else ""), fontsize=10
     )

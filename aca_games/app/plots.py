@@ -46,9 +46,12 @@ from aca_games.app._figure import (
     MAP_POINTS,
     SIZE_LABEL,
     SUCCESS_LABEL,
+    check_cells,
     check_pair,
     critical_or_inf,
+    fit_tops,
     learner_label,
+    mark,
     new_figure,
     oracle_label,
     plot_top,
@@ -219,14 +222,14 @@ def success_heatmap(
     cs = list(collectives)
     i, j = check_pair(cs, pair)
     fixed = np.asarray([float(c.size) for c in cs])
+    others = float(fixed.sum() - fixed[i] - fixed[j])
     if axes is None:  # from 0 past each one's critical mass alone (S* = 0.9) and configured size
         tops = [plot_top(critical_or_inf(world, cs[k], 0.9, "exact", eps, reading), fixed[k]) for k in (i, j)]
-        axes = tuple(np.linspace(0.0, top, points) for top in tops)
+        axes = tuple(np.linspace(0.0, top, points) for top in fit_tops(tops, others))
     xs, ys = (size_grid(a, 0.0) for a in axes)
+    check_cells((xs.max(), ys.max()), others)
     sizes = np.broadcast_to(fixed, (len(xs), len(ys), len(cs))).copy()
     sizes[..., i], sizes[..., j] = xs[:, None], ys[None, :]
-    if (sizes.sum(axis=-1) >= 1).any():
-        raise ACAInputError("axes: some cells have sizes summing to 1 or more; leave bystanders")
     values = np.asarray(success(world, cs, eps, reading, sizes=sizes))  # (len(xs), len(ys), K)
     method = oracle_label(world, eps)
 
@@ -244,27 +247,18 @@ def success_heatmap(
             vmax=1,
             gid=f"success of {cs[k].name}",
         )
-        ax.plot(
-            [fixed[i]],
-            [fixed[j]],
-            marker="*",
-            ms=14,
-            color="white",
-            mec="black",
-            ls="none",
-            label="configured sizes",
-        )
+        mark(ax, fixed[i], fixed[j], "configured sizes")
         ax.set_title(f"success of {cs[k].name}", fontsize=10)
         ax.set_xlabel(size_label(cs[i].name))
     panels[0].legend(loc="upper right", fontsize=8)
     panels[0].set_ylabel(size_label(cs[j].name))
     fig.colorbar(mesh, ax=panels, label=f"{method}: share of signalled inputs\nclassified into the target")
     others = [c.name for k, c in enumerate(cs) if k not in (i, j)]
-    fixed = f"; {', '.join(others)} at the configured size" if others else ""
+    note = f"; {', '.join(others)} at the configured size" if others else ""
     suptitle(
         fig,
         scenario_name,
-        f"{cs[i].name} and {cs[j].name} acting together{fixed}",
+        f"{cs[i].name} and {cs[j].name} acting together{note}",
         f"{method}, {learner_label(eps, reading)}",
     )
     return fig
