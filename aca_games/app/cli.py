@@ -3,7 +3,8 @@
 ``aca-games run [SCENARIO]``
     The full report: the world and, for every collective, its exact success alone and together, its
     bounds and critical masses, the collectives' game, its equilibria and best responses, the
-    minimum coalition. ``--out DIR`` also writes ``DIR/report.json``.
+    minimum coalition. ``--out DIR`` also writes ``DIR/report.json`` and the figures of
+    :mod:`aca_games.app.plots` (PNG and SVG; ``--no-figures`` skips them).
 ``aca-games best-response [SCENARIO] --player NAME [--against WHAT]``
     What should this collective do? (:mod:`aca_games.app.commands.best_response`)
 ``aca-games equilibria [SCENARIO]``
@@ -111,8 +112,14 @@ def run(
     json_: JsonOpt = False,
     out_dir: Annotated[
         Path | None,
-        typer.Option("--out", metavar="DIR", help="Also write DIR/report.json.", file_okay=False),
+        typer.Option(
+            "--out",
+            metavar="DIR",
+            help="Also write DIR/report.json and the figures (PNG, SVG).",
+            file_okay=False,
+        ),
     ] = None,
+    no_figures: Annotated[bool, typer.Option("--no-figures", help="With --out: skip the figures.")] = False,
 ):
     """The full report: success, bounds and critical masses of every collective, the game, coalitions."""
     from aca_games.app.game_report import game_report, render_game
@@ -165,6 +172,19 @@ def run(
         _write(report_file, document + "\n")
         if not json_:
             out.print(f"wrote {report_file}", highlight=False, markup=False)
+        if not no_figures:
+            _write_figures(s, out_dir, out, quiet=json_)
+
+
+def _write_figures(s, out_dir: Path, out, quiet: bool) -> None:
+    from aca_games.app.plots import write_figures
+
+    if quiet:
+        write_figures(s, out_dir)
+        return
+    with out.status("drawing figures..."):
+        paths = write_figures(s, out_dir)
+    out.print(f"wrote {len(paths)} figures (PNG and SVG) to {out_dir}", highlight=False, markup=False)
 
 
 for _module in (best_response, equilibria, coalition, critical_mass):
