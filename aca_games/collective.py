@@ -143,6 +143,11 @@ class Collective:
                 args.append(f"{f.name}={value!r}")
         return f"Collective({', '.join(args)})"
 
+    def _repr_html_(self) -> str:
+        from aca_games._html import collective_html
+
+        return collective_html(self)
+
     def with_size(self, size) -> Collective:
         """The same collective with another size (traced sizes allowed, for ``grad``/``vmap``)."""
         return dataclasses.replace(self, size=size)

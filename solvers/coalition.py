@@ -20,10 +20,10 @@ in :mod:`solvers._coalition`).
 
 *Closed form (LP).* With ``D_i = Δ_i ξ_i``, ``R_i = h_iΓ_i ξ_i`` and ``ρ_ij`` from
 :func:`~aca_games.bounds.multi.stacked_terms` / :func:`~aca_games.bounds.multi.conflict_mass`, the
-bound ``S_i >= 1 - [(1 - Σ_{j≠i} α_j - b_i α_i) D_i + α_i R_i + Σ_j α_j ρ_ij + κ]/(α_i ν_i)``
-meets ``S*_i`` iff
+bound ``S_i >= 1 - [(1 - Σ_{j≠i} α_j - b_i α_i) D_i + α_i R_i + Σ_j α_j ρ_ij + κ + t_i]/(α_i ν_i)``
+(``t_i = |X*_i| TIE_TOL``, the tie allowance) meets ``S*_i`` iff
 
-    α_i (ν_i (1 - S*_i) + b_i D_i - R_i) + Σ_{j≠i} α_j (D_i - ρ_ij) >= D_i + κ + g_i,
+    α_i (ν_i (1 - S*_i) + b_i D_i - R_i) + Σ_{j≠i} α_j (D_i - ρ_ij) >= D_i + κ + t_i + g_i,
 
 with ``g_i = GAP`` (1e-9, so that the library's floating-point bound lands on the right side of
 ``S*_i``) when ``S*_i < 1`` and 0 when ``S*_i = 1``; plus ``ν_i α_i >= GAP`` (the bound is 0 unless
@@ -55,8 +55,7 @@ import time
 import numpy as np
 
 from aca_games import Collective, World, bounds, oracle
-from aca_games import _validate as v
-from aca_games import critical_mass as _critical_mass
+from aca_games.critical import critical_mass_result
 from aca_games.learner import slack
 from solvers._coalition import CHECK_TOL, NEAR_ONE, SHRINK_REL, _oracle_is_exact
 from solvers._solution import Solution
@@ -80,11 +79,14 @@ def critical_mass(
 ) -> Solution:
     """Critical mass ``α*`` of one collective acting alone, certified (THEORY §3.1, §5a).
 
-    Wraps :func:`aca_games.critical_mass`. ``value`` is ``α*`` (the infimum of sizes meeting the
-    target; every size just above it does). ``status`` is ``"optimal"``, or ``"infeasible"`` when
-    no size in ``[0, 1)`` reaches the target (``value = inf``; ``stats["reason"]`` gives the most the
-    collective reaches with the chosen bound), or ``"error"`` if the re-check fails. The certificate
-    holds the bound at ``α* + STEP`` (and at ``α* - STEP``) and the exact oracle there.
+    Wraps :func:`aca_games.critical.critical_mass_result`. ``value`` is ``α*`` (the infimum of
+    sizes meeting the target; every size just above it does; for ``bound="grid"`` a size meeting it,
+    not necessarily the smallest: ``stats["exact"]`` is then False). ``status`` is ``"optimal"``, or
+    ``"infeasible"`` when no size in ``[0, 1)`` reaches the target (``value = inf``;
+    ``stats["reason"]`` gives the most the collective reaches with the chosen bound), or ``"error"``
+    if the re-check fails. The certificate holds the bound at the library's witness (a size just
+    above ``α*``) and at ``α* - STEP`` (exact methods only), and the exact oracle at the witness.
+    ``stats["method"]`` names the method (:class:`~aca_games.critical.CriticalMass`).
 
     >>> from aca_games import World, Collective
     >>> w = World(points=["a", "b"], labels=["no", "yes"],
@@ -94,21 +96,22 @@ def critical_mass(
     ('optimal', 0.2857, 1.0, 1.0)
     """
     start = time.perf_counter()
-    alpha = float(_critical_mass(world, collective, target_success, bound, eps, reading))
-    target = float(target_success)
-    stats = {"bound": bound, "seconds": 0.0}
+    found = critical_mass_result(world, collective, target_success, bound, eps, reading)
+    alpha, target = found.value, float(target_success)
+    stats = {"bound": bound, "method": found.method, "exact": found.exact, "seconds": 0.0}
     evaluate = _single_bound(world, collective, bound, eps, reading)
     if not np.isfinite(alpha):
         best = _best_single(world, collective, bound, eps, reading, evaluate)
         stats["reason"] = (
             f"{collective.name!r} cannot reach target_success={target:g} at any size in [0, 1): "
             f"the most it reaches with the {bound} bound is {best:.6g}"
-            + (" (as its size -> 1)" if bound == "closed_form" else "")
+            + {"closed_form": " (as its size -> 1)", "exact": " (on a grid)", "grid": " (on a grid)"}.get(
+                bound, ""
+            )
         )
         stats["seconds"] = time.perf_counter() - start
         return Solution(float("inf"), "infeasible", {"best_reachable": best, "target": target}, stats)
-    exact_eps = bound == "exact" and not (v.is_concrete(eps) and float(eps) == 0.0)
-    above = alpha if exact_eps else min(alpha + STEP * max(1.0, alpha), 0.5 * (alpha + 1.0))
+    above = found.witness
     below = max(alpha - STEP * max(1.0, alpha), 0.0)
     sizes = [above, below] if alpha > 0 else [above]
     values = evaluate(np.asarray(sizes))
@@ -125,7 +128,7 @@ def critical_mass(
     problems = []
     if cert["bound_above"] < target - CHECK_TOL:
         problems.append(f"the {bound} bound at {above!r} is {cert['bound_above']!r} < target {target!r}")
-    if alpha > 0 and not exact_eps and cert["bound_below"] >= target - CHECK_TOL:
+    if alpha > 0 and found.exact and cert["bound_below"] >= target - CHECK_TOL:
         problems.append(f"the {bound} bound already meets the target at {below!r} < α* = {alpha!r}")
     if cert["oracle_exact"] and cert["oracle_above"] < target - CHECK_TOL:
         problems.append(f"the exact oracle at {above!r} is {cert['oracle_above']!r} < target {target!r}")
@@ -138,7 +141,7 @@ def critical_mass(
 
 def _single_bound(world, collective, bound, eps, reading):
     """``sizes (n,) -> bound values (n,)`` for one collective (a loop: few sizes, no new compiles)."""
-    if bound == "exact":
+    if bound in ("exact", "grid"):
         return lambda s: np.asarray(oracle.success(world, collective, eps, reading, sizes=s[:, None]))[:, 0]
     fn = bounds.closed_form if bound == "closed_form" else bounds.staircase
     return lambda s: np.asarray([float(fn(world, collective.with_size(float(a)), eps, reading)) for a in s])

@@ -153,7 +153,7 @@ def _closed_form_model(world, collectives, targets, kappa):
     A = D[:, None] - rho
     np.fill_diagonal(A, nu * (1.0 - targets) + b * D - R)
     gap = np.where(targets < 1.0, _milp.GAP, 0.0)
-    return A, D + kappa + gap, nu
+    return A, D + kappa + np.asarray(terms.ties) + gap, nu
 
 
 def _nu_rows(nu, required):

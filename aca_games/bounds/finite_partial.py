@@ -10,6 +10,7 @@ import numpy as np
 
 from aca_games import _validate as v
 from aca_games._errors import ACAInputError
+from aca_games._knapsack import TIE_TOL
 from aca_games.beliefs import Beliefs
 from aca_games.bounds._partial import Groups, _at_label, _check_beliefs, _option_gaps, option_groups
 from aca_games.bounds.finite_sample import (
@@ -61,7 +62,8 @@ def finite_sample_multi(
                                 + min_{0<=k<=X_j} (k/N)(e_j + d̂_{y'} - 2R(n_est) - 4R(k)) ) ]   [conflict]
                 - κ,
 
-    and the bound is ``[Σ_x̃ m̂_i(x̃) 1[lb(x̃) > 0] - R(n_act) - R(n_test)]_+``. The inner minimum
+    and the bound is ``[Σ_x̃ m̂_i(x̃) 1[lb(x̃) > τ] - R(n_act) - R(n_test)]_+`` (``τ = TIE_TOL``: a
+    margin within ``τ`` of the bar is a tie, a failure, THEORY §4). The inner minimum
     over ``k`` is exact: ``k c - 4 sqrt(kλ/2)`` is convex in ``k`` with minimum ``-2λ/c`` at
     ``k = 2λ/c²`` when ``c > 0``; the candidates are ``0``, ``X_j`` and that interior point.
 
@@ -74,8 +76,8 @@ def finite_sample_multi(
     submission, at least ``k(e_j - a0 - 4R(k))``. Taking the minimum over every consistent
     ``(n_j, option)`` covers the true one (for the pooled total-mass group, whose members may mix
     options, each part takes the point-wise worst option; Hoeffding holds for independent,
-    non-identical members). So ``lb(x̃) > 0`` certifies that ``ℓ̂`` beats every rival in the
-    training counts by more than ``κ``, and the test sample costs the last two radii, as in §3.2.
+    non-identical members). So ``lb(x̃) > τ`` certifies that ``ℓ̂`` beats every rival in the
+    training counts by more than ``κ + τ``, and the test sample costs the last two radii, as in §3.2.
     With ``N -> ∞`` at ``n/N = α_i`` and the population plug-in, ``lb`` tends to the robust margin
     ``W`` (the ``X_j`` extras reproduce ``min(lo_j c, hi_j c)``); it never exceeds it.
 
@@ -131,7 +133,7 @@ def finite_sample_multi(
         delta_tilde,
         kappa,
     )
-    certified = jnp.sum(jnp.where(lb > 0, mass_hat, 0.0))
+    certified = jnp.sum(jnp.where(lb > TIE_TOL, mass_hat, 0.0))
     return jnp.maximum(certified - radius(n_act, delta_tilde) - radius(n_test, delta_tilde), 0.0)
 
 

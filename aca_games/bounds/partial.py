@@ -56,9 +56,10 @@ with ``Σ_j α_j ρ_ij`` replaced by ``R`` and the bystander term at its worst c
 ``β_0 = 1 - Σ_j α_j - b_i α_i`` multiplies ``Δ_i ξ_i >= 0`` so the largest, ``1 - total_lo - b_i α_i``,
 is worst:
 
-    S_i >= 1 - [ (1 - total_lo - b_i α_i) Δ_i ξ_i + α_i h_iΓ_i ξ_i + R + κ ] / (α_i ν_i)
+    S_i >= 1 - [ (1 - total_lo - b_i α_i) Δ_i ξ_i + α_i h_iΓ_i ξ_i + R + κ + |X*_i| τ ] / (α_i ν_i)
 
-(:func:`~aca_games.bounds.closed_form_terms`; planting strategies only, 0 for the others).
+(:func:`~aca_games.bounds.closed_form_terms`, with the tie allowance ``|X*_i| τ`` of the B1 proof;
+planting strategies only, 0 for the others).
 
 **Bayesian** (:func:`~aca_games.bounds.bayesian.bayes`, :func:`~aca_games.bounds.bayesian.bayes_exact`):
 expected success of ``i`` under a prior, in :mod:`aca_games.bounds.bayesian`.
@@ -92,7 +93,7 @@ from aca_games.bounds._partial import (
 )
 from aca_games.bounds.bayesian import Estimate, bayes, bayes_exact
 from aca_games.bounds.finite_partial import finite_sample_multi
-from aca_games.bounds.population import closed_form_terms
+from aca_games.bounds.population import closed_form_terms, ratio_bound
 from aca_games.collective import Collective
 from aca_games.learner import check_eps, slack
 from aca_games.planting import Planting, plant
@@ -180,7 +181,5 @@ def _aggregate(world: World, c: Collective, beliefs: Beliefs, kappa) -> jax.Arra
     t = closed_form_terms(world, c)
     alpha = jnp.asarray(c.size, dtype=jnp.float64)
     bystanders = 1.0 - beliefs.total[0] - t.bystander_rate * alpha
-    against = bystanders * t.delta * t.xi + alpha * t.resistance * t.xi + beliefs.conflict + kappa
-    planted = alpha * t.net_rate
-    safe = jnp.where(planted > 0, planted, 1.0)
-    return jnp.where(planted > 0, jnp.clip(1.0 - against / safe, 0.0, 1.0), 0.0)
+    against = bystanders * t.delta * t.xi + alpha * t.resistance * t.xi + beliefs.conflict
+    return ratio_bound(alpha * t.net_rate, against + kappa + t.ties)

@@ -1,2 +1,3 @@
-"""Independent references: plain numpy/scipy from the definitions in THEORY.md, sharing no code
-with ``aca_games`` (they read a world's arrays and a collective's fields, nothing else)."""
+"""Independent references for the tests, written from the definitions in THEORY.md in plain
+numpy / scipy / itertools. They share no code with ``aca_games`` or ``solvers``: a bug in the
+library cannot pass both sides."""
