@@ -209,8 +209,8 @@ def _large_neighbourhoods(value, cost, room):
     Starts from the greedy set; each round re-optimises one pool exactly with the other items held
     (:func:`_best_in_pool`): first the classical *core*, the items around the break item (the first
     the greedy pass skips; items come most efficient first), then random pools. Stops once within
-    :data:`VALUE_TOL` of the fractional bound. Returns the set's value and whether it got there
-    (then it is optimal up to the tolerance).
+    :data:`VALUE_TOL` of the fractional bound. Returns the set's value and whether it is optimal
+    (up to the tolerance): it is when it gets there, or when one pool holds every item.
     """
     taken = _greedy(cost, room)
     upper = _rest_bound(value, cost[:, None], np.array([room]), np.zeros((1, 1)),
@@ -222,7 +222,7 @@ def _large_neighbourhoods(value, cost, room):
     pools += [rng.choice(len(cost), min(POOL, len(cost)), replace=False) for _ in range(POOL_ROUNDS - 1)]
     for pool in pools:
         taken = _best_in_pool(value, cost, room, taken, pool)
-        if upper - value[taken].sum() <= VALUE_TOL:
+        if len(pool) == len(cost) or upper - value[taken].sum() <= VALUE_TOL:
             return float(value[taken].sum()), True
     return float(value[taken].sum()), False
 
