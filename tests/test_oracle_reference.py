@@ -19,6 +19,9 @@ from worlds import random_collective, random_sizes
 from aca_games import Collective, World, success
 
 ALL = ("feature_label", "feature_only", "unplant", "erase")
+#: Collective 0 favours several target labels (unplanting targets every label but one), so that
+#: points where two targets lead, and tv costs exceed the margin, are common.
+SEVERAL_TARGETS = ("unplant", "unplant", "feature_label", "feature_only")
 #: The reference verifies its flip sets to 1e-9 of budget; masses then agree far closer.
 ATOL = 1e-9
 
@@ -45,12 +48,45 @@ def table_world(rng: np.random.Generator, n_points: int, n_labels: int, n_signal
     return World.from_table(p0, signals, labels=[f"y{j}" for j in range(n_labels)])
 
 
-def random_case(seed: int, n_points: int, k: int, n_labels: int = 3):
+def draw_collectives(rng, world, sizes):
+    return [random_collective(rng, world, f"c{i}", size, SEVERAL_TARGETS if i == 0 else ALL, noise=True)
+            for i, size in enumerate(sizes)]
+
+
+def case_near_a_threshold(seed, n_points, k, reading, stretch, total=0.6, tries=20):
+    """A random case and an ``ε`` near the budget that makes collective 0 lose one winning point.
+
+    huber: ``ε/(1-ε)`` = ``stretch`` times a winning point's margin. tv: cases are redrawn (up to
+    ``tries`` times) until collective 0 has a winning point where the reference's least TV to lose
+    it (its LP) exceeds half the margin (several target labels lead there), and ``ε`` is set
+    halfway between the two: a tv oracle pricing flips at the margin errs there. Failing that,
+    ``ε`` = ``stretch`` times the least TV of such a point.
+    """
     rng = np.random.default_rng(seed)
-    world = table_world(rng, n_points, n_labels, n_signals=3)
-    sizes = random_sizes(rng, k, total=0.6)
-    collectives = [random_collective(rng, world, f"c{i}", sizes[i], ALL, noise=True) for i in range(k)]
-    return world, collectives, sizes
+    eps = 0.02
+    for _ in range(tries):
+        world = table_world(rng, n_points, 3, n_signals=3)
+        sizes = random_sizes(rng, k, total=total)
+        collectives = draw_collectives(rng, world, sizes)
+        P = ref.training_table(world, collectives, sizes)
+        targets = ref.target_sets(world, collectives[0])
+        has_rival = ~targets.all(axis=1)
+        lead = np.full(P.shape[0], -np.inf)
+        lead[has_rival] = (np.where(targets, P, -np.inf).max(axis=1)
+                           - np.where(targets, -np.inf, P).max(axis=1))[has_rival]
+        winning = np.flatnonzero((lead > 1e-9) & (ref.landing_mass(world, collectives[0]) > 0))
+        if winning.size == 0:
+            continue
+        if reading == "huber":
+            slack = float(lead[rng.choice(winning)]) * stretch
+            return world, collectives, sizes, min(slack / (1 + slack), 0.9)
+        tv = np.array([ref.tv_to_lose(P, targets, x) for x in winning])
+        x = int(np.argmax(tv / lead[winning]))
+        half_margin = lead[winning[x]] / 2
+        if tv[x] > 1.01 * half_margin:
+            return world, collectives, sizes, min(float(tv[x] + half_margin) / 2, 0.45)
+        eps = min(float(tv[x]) * stretch, 0.45)
+    return world, collectives, sizes, eps
 
 
 def check_against_reference(world, collectives, sizes, eps, reading):
@@ -60,39 +96,32 @@ def check_against_reference(world, collectives, sizes, eps, reading):
     return ours
 
 
-@pytest.mark.parametrize("reading", ["huber", "tv"])
-@pytest.mark.parametrize(("seed", "n_points"), [(1, 24), (2, 24)])
-def test_exact_oracle_equals_reference_milp(seed, n_points, reading):
-    world, collectives, sizes = random_case(seed, n_points, k=3)
+def check_case(seed, n_points, k, reading, stretch):
+    world, collectives, sizes, eps = case_near_a_threshold(seed, n_points, k, reading, stretch)
     np.testing.assert_allclose(success(world, collectives), ref.bayes_success(world, collectives, sizes),
                                atol=1e-12)
-    for eps in (0.01, 0.04):
-        check_against_reference(world, collectives, sizes, eps, reading)
+    for e in (0.01, eps):
+        check_against_reference(world, collectives, sizes, e, reading)
+
+
+@pytest.mark.parametrize("reading", ["huber", "tv"])
+@pytest.mark.parametrize("seed", [1, 2])
+def test_exact_oracle_equals_reference_milp(seed, reading):
+    check_case(seed, 24, 3, reading, 0.9)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("reading", ["huber", "tv"])
-@pytest.mark.parametrize(("seed", "n_points"), [(3, 36), (11, 60), (12, 100), (13, 200), (14, 200)])
+@pytest.mark.parametrize(("seed", "n_points"), [(3, 40), (11, 60), (12, 100), (13, 200), (14, 200)])
 def test_exact_oracle_equals_reference_milp_large(seed, n_points, reading):
-    world, collectives, sizes = random_case(seed, n_points, k=3)
-    for eps in (0.01, 0.04):
-        check_against_reference(world, collectives, sizes, eps, reading)
+    check_case(seed, n_points, 3, reading, 0.9)
 
 
 @given(st.integers(0, 2**32 - 1), st.sampled_from([2, 8]), st.sampled_from(["huber", "tv"]),
-       st.sampled_from([0.0, 0.02, 0.08]))
-def test_small_worlds_equal_reference(seed, n_points, reading, eps):
+       st.sampled_from([0.8, 0.9, 0.95, 1.05, 1.2]))
+def test_small_worlds_equal_reference(seed, n_points, reading, stretch):
     """Few shapes (2 or 8 points, 3 labels, 2 collectives): JAX compiles once per shape."""
-    rng = np.random.default_rng(seed)
-    world = table_world(rng, n_points, 3, n_signals=2)
-    k = 2
-    sizes = random_sizes(rng, k, total=0.8)
-    collectives = [random_collective(rng, world, f"c{i}", sizes[i], ALL, noise=True) for i in range(k)]
-    if eps == 0.0:
-        np.testing.assert_allclose(success(world, collectives),
-                                   ref.bayes_success(world, collectives, sizes), atol=1e-12)
-    else:
-        check_against_reference(world, collectives, sizes, eps, reading)
+    check_case(seed, n_points, 2, reading, stretch)
 
 
 def test_tv_needs_more_than_the_margin_when_two_targets_lead():

@@ -147,6 +147,12 @@ def most_mass_lost(P, targets, mass, eps, reading) -> float:
     raise RuntimeError("reference MILP: no verified flip set after 100 cuts")
 
 
+def tv_to_lose(P, targets, x) -> float:
+    """The least TV that makes the collective lose point ``x`` alone (LP, best rival)."""
+    model = _Model(P, targets, np.ones(P.shape[0]), 0.25, "tv")
+    return min(model.least_budget([(x, r)]) for r in np.flatnonzero(~targets[x]))
+
+
 class _Model:
     """Variables: the perturbation (reading-specific, continuous) then one binary per (point, rival).
 
