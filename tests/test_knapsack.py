@@ -44,7 +44,7 @@ def instance(rng, n_costs, coarse, proportional=False):
         value, costs = np.round(value * 8) / 8, np.round(costs * 20) / 20 + 0.05
     if proportional:  # equal value/cost ratios: a subset sum, no bound prunes
         costs[:, 0] = 0.25 * value + 1e-3 * (value == 0)
-    budget = float(np.round(rng.random() * 0.6, 2 if coarse else 17))
+    budget = float(np.round(rng.random() * 12) / 20) if coarse else rng.random() * 0.6
     return value, costs, budget
 
 
@@ -73,6 +73,38 @@ def test_search_steps_equal_brute_force(seed, proportional):
         assert found == pytest.approx(expected, abs=search.VALUE_TOL)
 
 
+@given(st.integers(0, 2**32 - 1), st.booleans())
+def test_search_equals_brute_force_with_several_constraints(seed, implied):
+    """The numpy search alone, rooms differing by constraint; with ``implied`` one cost column is
+    a multiple of another (it is implied only if its room is large enough)."""
+    rng = np.random.default_rng(seed)
+    value = rng.random(8) + 0.01
+    costs = rng.random((8, 3)) * 0.4
+    if implied:
+        costs[:, 1] = costs[:, 0] * rng.uniform(0.3, 1.0)
+    room = rng.random(3) * 0.8
+    expected = _brute_force_rooms(value, costs, room)
+    assert search.solve(value, costs, room) == pytest.approx(expected, abs=search.VALUE_TOL)
+
+
+def _brute_force_rooms(value, costs, room):
+    bits = (np.arange(2 ** len(value))[:, None] >> np.arange(len(value))) & 1
+    fits = np.all(bits @ costs <= room, axis=1)
+    return float(np.max(np.where(fits, bits @ value, 0.0)))
+
+
+def test_a_set_over_budget_by_rounding_only_is_affordable():
+    """0.1 + 0.2 exceeds 0.3 by 4e-17 in floats: within TIE_TOL the pair can be flipped, on every
+    path. Equal value/cost ratios leave every point free after fixing, so ``core_max=4`` decides
+    the tie in the kernel's core enumeration and ``core_max=0`` in the numpy search."""
+    value = jnp.asarray([0.1, 0.2, 0.15, 0.25, 0.0])
+    costs = value[:, None]
+    for budget, best in ((0.3, 0.1 + 0.2), (0.3 - 2e-12, 0.25)):
+        assert float(ks.max_flipped_enumerate(value, costs, budget)) == best
+        for core_max, solver in EXACT.items():
+            assert float(solver(value, costs, budget)) == pytest.approx(best, abs=1e-15), (budget, core_max)
+
+
 def test_subset_sum_is_solved_by_meet_in_the_middle(monkeypatch):
     """Equal ratios over 18 items: the Pareto pass cannot prune and gives up; meet-in-the-middle
     (one pool holds every item) then answers, and exactly (brute force over all 2^18 subsets)."""
@@ -86,6 +118,18 @@ def test_subset_sum_is_solved_by_meet_in_the_middle(monkeypatch):
     bits = (np.arange(2**18)[:, None] >> np.arange(18)) & 1
     fits = bits @ (0.2 * mass) <= room
     assert got == pytest.approx(np.max(np.where(fits, bits @ mass, 0.0)), abs=1e-12)
+
+
+def test_large_neighbourhoods_are_trusted_only_when_certified():
+    """A 50-item subset sum where one pool of 40 stops 1.8e-9 short of the optimum and no pool
+    reaches the fractional bound: the search must go on to the exact meet-in-the-middle."""
+    mass = np.random.default_rng(2).dirichlet(np.ones(50))
+    cost, room = 0.2 * mass, 0.02 / 0.98 + ks.TIE_TOL
+    exact = search._meet_in_the_middle(mass, cost, room)
+    assert exact is not None
+    found, certified = search._large_neighbourhoods(mass, cost, room)
+    assert not certified and found <= exact
+    assert search.solve(mass, cost[:, None], np.array([room])) == pytest.approx(exact, abs=search.VALUE_TOL)
 
 
 def test_search_gives_up_with_a_clear_error(monkeypatch):
