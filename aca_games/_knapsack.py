@@ -199,7 +199,7 @@ def _fixed_by_reduced_costs(value, cost, cap, active, lower):
     ratio = jnp.where(active, value / jnp.where(cost > 0, cost, 1.0), -jnp.inf)
     order = jnp.argsort(-ratio)
     spent = jnp.cumsum(cost[order])
-    brk = jnp.searchsorted(spent, cap, side="right")  # first point that no longer fits
+    brk = jnp.sum(spent <= cap)  # first point that no longer fits (spent is non-decreasing)
     item = order[jnp.minimum(brk, cost.shape[0] - 1)]
     exists = (brk < cost.shape[0]) & active[item]
     lam = jnp.where(exists, value[item] / jnp.where(cost[item] > 0, cost[item], 1.0), 0.0)
