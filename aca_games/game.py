@@ -236,6 +236,11 @@ class ACAGame:
             cache[method] = jax.jit(jax.vmap(getattr(self, method)))
         return cache[method]
 
+    def _repr_html_(self) -> str:
+        from aca_games._html import game_html
+
+        return game_html(self)
+
     def welfare(self, profile) -> float:
         """Sum of payoffs at a pure profile."""
         return float(jnp.sum(self.payoffs(profile)))

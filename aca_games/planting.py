@@ -19,6 +19,7 @@ Planted mass ``M_j`` per strategy (``m`` = landing table of the collective's sig
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import NamedTuple
 
 import jax
@@ -114,16 +115,51 @@ def _deviation(world, c, base, mass, target) -> jax.Array:
     return mass[:, None] * jax.nn.one_hot(wrong, n_labels, dtype=base.dtype)[None, :]
 
 
-def plant_all(world: World, collectives) -> Planting:
-    """Stack the plantings of several collectives along a leading axis ``K``."""
-    collectives = list(collectives)
+def check_collectives(collectives, name: str = "collectives") -> list[Collective]:
+    """The collectives acting together in one call, as a list: at least one, every item a
+    :class:`Collective`, names unique. Every multi-collective entry point goes through it (via
+    :func:`plant_all` and :func:`sizes_of`). A name identifies a collective in every result, and a
+    collective listed twice would plant its members twice, so repeated names are an input error
+    (a player's *menu* may repeat its collective across options: menus are planted one option at a
+    time, never through this check).
+
+    >>> c = Collective("c", 0.1, "g", target="yes")
+    >>> check_collectives([c, c.with_size(0.2)])
+    Traceback (most recent call last):
+    ...
+    aca_games._errors.ACAInputError: collectives: names must be unique in one call, ['c'] appears more ...
+    """
+    try:
+        collectives = list(collectives)
+    except TypeError:
+        raise ACAInputError(f"{name}: expected a sequence of Collective, got {collectives!r}") from None
     if not collectives:
-        raise ACAInputError("collectives: need at least one collective")
+        raise ACAInputError(f"{name}: need at least one collective, got an empty list")
+    for i, c in enumerate(collectives):
+        if not isinstance(c, Collective):
+            raise ACAInputError(f"{name}[{i}]: expected a Collective, got {type(c).__name__}")
+    counts = Counter(c.name for c in collectives)
+    repeated = sorted(n for n, k in counts.items() if k > 1)
+    if repeated:
+        verb = "appears" if len(repeated) == 1 else "appear"
+        raise ACAInputError(
+            f"{name}: names must be unique in one call, {repeated} {verb} more than once; give each "
+            "collective its own name (a collective listed twice would plant its members twice)"
+        )
+    return collectives
+
+
+def plant_all(world: World, collectives) -> Planting:
+    """Stack the plantings of several collectives along a leading axis ``K``
+    (checked by :func:`check_collectives`)."""
+    collectives = check_collectives(collectives)
     return jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *(plant(world, c) for c in collectives))
 
 
 def sizes_of(collectives) -> jax.Array:
-    """The vector of sizes; checks that the collectives leave bystanders (``Σ α_j < 1``)."""
+    """The vector of sizes; checks the collectives (:func:`check_collectives`) and that they leave
+    bystanders (``Σ α_j < 1``)."""
+    collectives = check_collectives(collectives)
     sizes = jnp.stack([jnp.asarray(c.size, dtype=jnp.float64) for c in collectives])
     check_sizes(sizes)
     return sizes

@@ -203,7 +203,7 @@ class NumpyBounds:
         t = self.terms
         planted = alpha * t["net_rate"]
         against = (1.0 - t["bystander_rate"] * alpha) * t["delta"] * t["xi"]
-        against = against + alpha * t["resistance"] * t["xi"] + kappa
+        against = against + alpha * t["resistance"] * t["xi"] + kappa + t["ties"]  # tie allowance
         safe = np.where(planted > 0, planted, 1.0)
         return np.where(planted > 0, np.clip(1.0 - against / safe, 0.0, 1.0), 0.0)
 

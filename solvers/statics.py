@@ -321,7 +321,8 @@ def bound_derivative(bound_fn: Callable, theta) -> np.ndarray:
     >>> w = World(points=["a", "b"], labels=["no", "yes"], base=[[0.3, 0.1], [0.2, 0.2]],
     ...           landing={"g": [[0.5, 0.0], [0.3, 0.2]]})
     >>> c = Collective("c", 0.8, "g", target="yes")
-    >>> float(bound_derivative(lambda a: bounds.closed_form(w, c.with_size(a)), 0.8))  # Δξ/α² = 0.4/0.64
+    >>> d = bound_derivative(lambda a: bounds.closed_form(w, c.with_size(a)), 0.8)
+    >>> round(float(d), 9)   # (Δξ + |X*|·TIE_TOL)/α² = (0.4 + 2e-12)/0.64
     0.625
     """
     theta = _theta(theta)

@@ -1,6 +1,8 @@
 """Test configuration: float64 everywhere, hypothesis profiles.
 
-``--hypothesis-profile=thorough`` (used by ``make test-all``) runs ten times more examples.
+The default profile runs 20 examples per property; ``--hypothesis-profile=thorough`` (used by
+``make test-all``) runs 300, 15 times more. Tests do not hard-code ``max_examples``, so the profile
+decides for every one of them (an expensive test is made cheaper or marked ``slow``, not capped).
 """
 
 import jax

@@ -17,7 +17,7 @@ import itertools
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from aca_games import ACAGame, ACAInputError, Collective, Player, World
@@ -192,7 +192,6 @@ def _check_cells(result: EquilibriumMap, cells_and_games):
 
 
 @given(st.integers(0, 2**31), st.sampled_from([(2, 2), (2, 3), (3, 3)]))
-@settings(max_examples=10)
 def test_map_of_a_payoff_function_equals_looping_the_single_solver(seed, shape):
     rng = np.random.default_rng(seed)
     # rounded bases: the combinations produce ties and degenerate games in some cells

@@ -7,9 +7,9 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from aca_games import report
-from aca_games.cli import app
-from aca_games.scenario import bundled_scenarios, default_scenario_path, load_scenario
+from aca_games.app import report
+from aca_games.app.cli import app
+from aca_games.app.scenario import bundled_scenarios, default_scenario_path, load_scenario
 
 ROW_KEYS = {
     "name",
@@ -138,7 +138,7 @@ def test_to_json_conventions():
 def test_report_marks_inapplicable_quantities():
     """The closed form does not cover unplanting: None plus a note, never a crash; no N means no
     finite-sample bound."""
-    from aca_games.scenario import scenario_from_dict
+    from aca_games.app.scenario import scenario_from_dict
 
     doc = {
         "world": {
@@ -170,7 +170,7 @@ def test_json_reports_collectives_acting_together():
 
     from typer.testing import CliRunner
 
-    from aca_games.cli import app
+    from aca_games.app.cli import app
 
     result = CliRunner().invoke(app, ["run", "noisy_drivers", "--json"])
     assert result.exit_code == 0, result.output
@@ -191,9 +191,9 @@ def test_json_reports_the_default_game():
     import numpy as np
     from typer.testing import CliRunner
 
-    from aca_games.cli import app
-    from aca_games.scenario import default_scenario_path, load_scenario
-    from solvers.report import default_game
+    from aca_games.app.cli import app
+    from aca_games.app.game_report import default_game
+    from aca_games.app.scenario import default_scenario_path, load_scenario
 
     result = CliRunner().invoke(app, ["run", "--json"])
     assert result.exit_code == 0, result.output

@@ -15,7 +15,7 @@ from pathlib import Path
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 from worlds import random_collective, random_world
@@ -37,9 +37,6 @@ from benchmarks.bench_coalition import random_instance  # noqa: E402
 
 #: Two LP optima of the same constraints agree to this (HiGHS tolerances are 1e-10, scipy's 1e-7).
 LP_AGREE = 1e-7
-#: Examples per property test: a third of the active profile's (10 by default, 100 with
-#: ``--hypothesis-profile=thorough``); each example solves LPs/MILPs and evaluates the oracle.
-N_EXAMPLES = max(10, settings.default.max_examples // 3)
 #: Shrink step of the minimality checks: relative, with an absolute floor, far above GAP / slope.
 SHRINK_REL, SHRINK_ABS = 1e-6, 1e-7
 #: Sizes below this are "zero up to the strictness gap" (a tie in the base needs a size of order
@@ -104,7 +101,6 @@ def _linprog_closed_form(world, cs, targets, caps, kappa):
                    method="highs", options={"primal_feasibility_tolerance": 1e-10})
 
 
-@settings(max_examples=N_EXAMPLES)
 @given(instances(strategies=("feature_label", "feature_only"), noise=True), st.sampled_from([0.0, 0.0, 0.02]))
 def test_lp_matches_linprog_and_meets_every_target(inst, eps):
     world, cs, targets, caps = inst
@@ -124,7 +120,6 @@ def test_lp_matches_linprog_and_meets_every_target(inst, eps):
         assert "cannot" in sol.stats["reason"]
 
 
-@settings(max_examples=N_EXAMPLES)
 @given(instances(targets=(0.05, 0.4), caps=(0.3, 0.9)))  # B1 is weak: easy targets, room to grow
 def test_closed_form_answer_is_minimal(inst):
     world, cs, targets, caps = inst
@@ -139,7 +134,6 @@ def test_closed_form_answer_is_minimal(inst):
 # ------------------------------------------------------------------------------------------------
 # joint sizing: staircase (MILP)
 # ------------------------------------------------------------------------------------------------
-@settings(max_examples=N_EXAMPLES)
 @given(instances(strategies=("feature_label", "feature_only", "unplant")), st.sampled_from([0.0, 0.02]))
 def test_staircase_answer_is_feasible_and_minimal(inst, eps):
     world, cs, targets, caps = inst
@@ -157,7 +151,6 @@ def test_staircase_answer_is_feasible_and_minimal(inst, eps):
         assert np.any(pp < targets - 1e-12), (i, alpha, pp)
 
 
-@settings(max_examples=N_EXAMPLES)
 @given(instances(targets=(0.05, 0.4), caps=(0.3, 0.9)))
 def test_staircase_is_no_larger_than_closed_form(inst):
     """At ε = 0 the per-point form is at least the B1 bound, so its minimum is no larger."""

@@ -1,19 +1,19 @@
 """N-player mixed equilibria (THEORY §5): a registry of games with known answers x every method.
 
-Every returned profile is checked against an independent NashConv written here as a plain loop over
-pure profiles; zero-sum values are checked against a linear program (scipy).
+Every returned profile is checked against an independent NashConv (``tests/references/certificates.py``,
+a plain loop over pure profiles); zero-sum values are checked against a linear program (scipy).
 """
 
 from __future__ import annotations
 
 import itertools
-import math
 
 import numpy as np
 import pytest
 import scipy.optimize
 from hypothesis import given
 from hypothesis import strategies as st
+from references import certificates as ref
 
 from aca_games import ACAInputError
 from solvers.equilibrium.mixed import METHODS, mixed_nash, nash_conv_of
@@ -21,19 +21,6 @@ from solvers.equilibrium.mixed import METHODS, mixed_nash, nash_conv_of
 TOL = 1e-8  # the certificate every method must reach after polishing
 VALUE_TOL = 1e-7  # distance to a known unique equilibrium (NashConv 1e-8 pins it to ~1e-8 here)
 CERT_TOL = 1e-12  # solver certificate vs the reference loop (both are sums of ~1e-16 terms)
-
-
-def reference_nash_conv(P, profile):
-    """Σ_i max_a u_i(a, x_-i) - u_i(x) by a loop over all pure profiles."""
-    n, sizes = P.shape[0], P.shape[1:]
-    total = 0.0
-    for i in range(n):
-        dev = np.zeros(sizes[i])
-        for a in itertools.product(*(range(m) for m in sizes)):
-            w = math.prod(profile[j][a[j]] for j in range(n) if j != i)
-            dev[a[i]] += w * P[i][a]
-        total += dev.max() - dev @ profile[i]
-    return total
 
 
 def pennies():
@@ -106,7 +93,7 @@ def test_registry_certified(game, method):
     assert len(sol.value) == P.shape[0]
     for x, m in zip(sol.value, P.shape[1:], strict=True):
         assert x.shape == (m,) and np.all(x >= 0) and abs(x.sum() - 1) <= 1e-12
-    assert sol.certificate == pytest.approx(reference_nash_conv(P, sol.value), abs=CERT_TOL)
+    assert sol.certificate == pytest.approx(ref.nash_conv(P, sol.value), abs=CERT_TOL)
     assert sol.certificate == pytest.approx(nash_conv_of(P, sol.value), abs=CERT_TOL)
     if known is not None:  # unique equilibrium
         for x, y in zip(sol.value, known, strict=True):
@@ -138,7 +125,7 @@ def test_too_few_iterations_without_polishing_is_honest():
     assert sol.status == "max_iter" and not sol.ok
     assert sol.certificate > TOL
     assert sol.stats["iterations"] == 5 and sol.stats["polished"] is False
-    assert sol.certificate == pytest.approx(reference_nash_conv(P, sol.value), abs=CERT_TOL)
+    assert sol.certificate == pytest.approx(ref.nash_conv(P, sol.value), abs=CERT_TOL)
 
 
 def test_strict_pure_equilibrium_certified_without_polishing():
@@ -165,7 +152,7 @@ def test_certificate_invariant_under_positive_affine_transforms(seed, game, scal
     assert sol.status == sol_t.status == "converged"
     assert sol.certificate <= TOL and sol_t.certificate <= TOL
     # an equilibrium of the transformed game is one of the original: regret_i scales by a_i
-    assert reference_nash_conv(P, sol_t.value) <= TOL / min(scale[:n]) + 1e-12
+    assert ref.nash_conv(P, sol_t.value) <= TOL / min(scale[:n]) + 1e-12
 
 
 def lp_value(A):

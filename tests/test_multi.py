@@ -157,7 +157,7 @@ def test_bundled_noisy_example_sinks_from_full_to_about_sixty_percent():
     groups from full success to about 60% or less, with everyone acting."""
     from importlib.resources import files
 
-    from aca_games.scenario import load_scenario
+    from aca_games.app.scenario import load_scenario
 
     s = load_scenario(files("aca_games") / "scenarios" / "noisy_drivers.toml")
     noisy = np.asarray(success(s.world, list(s.collectives), s.analysis.eps))

@@ -207,6 +207,21 @@ def test_jit_and_grad_through_the_kernel():
     assert float(slack(0.1, "tv")) == pytest.approx(0.2)
 
 
+@pytest.mark.parametrize(("eps", "reading"), [(0.0, "huber"), (0.05, "huber"), (0.05, "tv")])
+def test_grad_through_the_kernel(eps, reading):
+    """``S = Σ_x̃ m(x̃) 1[x̃ won and not flipped]``: away from a breakpoint the won set is fixed, so
+    ``∂S/∂α = 0``, ``∂S/∂P0 = 0`` and ``∂S/∂m_g(x̃, y)`` is 1 exactly at the points that count.
+    Here a is lost (0.28 for 'n' against 0.25) and b is won with margin 0.26 > 2ε."""
+    world = World(points=["a", "b"], labels=["n", "y"], base=[[0.4, 0.1], [0.1, 0.3]],
+                  landing={"g": [[0.3, 0.3], [0.2, 0.2]]})
+    c = Collective("c", 0.3, "g", target="y")
+    assert float(success(world, c, eps, reading)[0]) == pytest.approx(0.4)
+    g = jax.grad(lambda w: success(w, c, eps, reading)[0])(world)
+    np.testing.assert_array_equal(np.asarray(g.landing["g"]), [[0.0, 0.0], [1.0, 1.0]])
+    np.testing.assert_array_equal(np.asarray(g.base), np.zeros((2, 2)))
+    assert float(jax.grad(lambda a: success(world, c.with_size(a), eps, reading)[0])(0.3)) == 0.0
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [

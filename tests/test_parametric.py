@@ -466,6 +466,11 @@ def test_bad_input(call, match):
 
 
 def test_traced_inputs_pass_through_validation():
-    """Validation runs on concrete values only, so the bounds trace under jit/grad."""
-    jax.jit(lambda a, s: _dp(alpha=a, noise_multiplier=s))(0.6, 1.0)
-    jax.jit(lambda e: P.noise_multiplier_for(e, 1e-5, 10))(1.0)
+    """Validation runs on concrete values only, so the bounds trace under jit/grad, and the traced
+    computation is the eager one (same value; the gradient's sign is THEORY §4's: worse in σ)."""
+    traced = jax.jit(lambda a, s: _dp(alpha=a, noise_multiplier=s))(0.6, 1.0)
+    assert float(traced) == pytest.approx(float(_dp(alpha=0.6, noise_multiplier=1.0)), rel=1e-12)
+    assert float(jax.grad(lambda s: _dp(noise_multiplier=s))(1.0)) > 0
+    sigma = jax.jit(lambda e: P.noise_multiplier_for(e, 1e-5, 10))(1.0)
+    assert float(sigma) == pytest.approx(float(P.noise_multiplier_for(1.0, 1e-5, 10)), rel=1e-12)
+    assert float(P.dp_delta(sigma, 1.0, 10)) <= 1e-5

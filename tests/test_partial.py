@@ -18,7 +18,7 @@ from __future__ import annotations
 import jax
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from worlds import random_collective, random_world
 
@@ -94,7 +94,6 @@ def test_full_knowledge_reproduces_per_point(rw, k, eps, reading):
     )
 
 
-@settings(max_examples=20)
 @given(small_worlds(), st.just(2), EPS)
 def test_nested_beliefs_give_ordered_bounds(rw, k, eps):
     rng, world = rw
@@ -107,7 +106,6 @@ def test_nested_beliefs_give_ordered_bounds(rw, k, eps):
     assert float(robust(world, i, wide, eps)) <= float(robust(world, i, narrow, eps))
 
 
-@settings(max_examples=20)
 @given(small_worlds(), st.just(2), EPS, READING)
 def test_tiers_are_ordered_full_intervals_total_mass(rw, k, eps, reading):
     """Tier 1 covers every strategy but feature-only "hardt", so the menus avoid it."""
@@ -123,7 +121,6 @@ def test_tiers_are_ordered_full_intervals_total_mass(rw, k, eps, reading):
     assert full >= middle >= coarse
 
 
-@settings(max_examples=20)
 @given(small_worlds(), st.just(2), EPS, READING)
 def test_aggregate_conflict_tier_is_sound_and_exact_when_r_is(rw, k, eps, reading):
     rng, world = rw
@@ -182,7 +179,6 @@ def _scenarios(rng, world, n_scen=3, k=2):
     return out
 
 
-@settings(max_examples=8)
 @given(small_worlds())
 def test_bayes_mean_is_within_four_standard_errors_of_the_exact_expectation(rw):
     rng, world = rw
@@ -193,7 +189,8 @@ def test_bayes_mean_is_within_four_standard_errors_of_the_exact_expectation(rw):
     exact = float(bayes_exact(world, i, prior, 0.02))
     assert abs(float(est.mean) - exact) <= 4 * float(est.stderr) + 1e-12
     staircases = [float(bounds.per_point(world, [i, *cs], 0.02)[0]) for _, cs in prior.scenarios()]
-    assert float(robust(world, i, prior, 0.02)) == min(staircases)  # a finite prior: the worst scenario
+    # a finite prior: the worst scenario (sums of landing masses in another order: rounding)
+    assert float(robust(world, i, prior, 0.02)) == pytest.approx(min(staircases), abs=1e-12)
     # a discrete product prior enumerates into scenarios
     menus = {"a": [_option(rng, world, "a") for _ in range(2)], "b": [_option(rng, world, "b")]}
     product = Beliefs.product_prior(
@@ -204,7 +201,6 @@ def test_bayes_mean_is_within_four_standard_errors_of_the_exact_expectation(rw):
     assert abs(float(est.mean) - exact) <= 4 * float(est.stderr) + 1e-12
 
 
-@settings(max_examples=10)
 @given(small_worlds(), st.just(2))
 def test_every_prior_draw_is_above_the_robust_bound_on_its_support(rw, k):
     rng, world = rw
@@ -229,7 +225,6 @@ def test_uniform_size_prior_matches_its_mean_on_a_threshold():
 
 
 # -- finite sample ----------------------------------------------------------------------------------
-@settings(max_examples=10)
 @given(small_worlds(), st.sampled_from(["feature_label", "feature_only", "unplant"]))
 def test_finite_sample_multi_without_others_is_finite_sample(rw, strategy):
     rng, world = rw
@@ -241,7 +236,6 @@ def test_finite_sample_multi_without_others_is_finite_sample(rw, strategy):
     )
 
 
-@settings(max_examples=10)
 @given(small_worlds(), st.just(2), st.sampled_from([0.0, 0.02]))
 def test_finite_sample_multi_stays_below_the_robust_bound(rw, k, eps):
     rng, world = rw

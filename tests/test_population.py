@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from worlds import random_collective, worlds
 
 from aca_games import ACAInputError, Collective, World, bounds, critical_mass, success
+from aca_games._knapsack import TIE_TOL
 from aca_games.bounds.population import ClosedFormTerms, closed_form_value
 
 ALL = ("feature_label", "feature_only", "unplant", "erase")
@@ -57,17 +58,18 @@ def test_closed_form_increasing_in_size(rw, strategy, eps, reading):
     grads = np.asarray(jax.vmap(grad)(jnp.linspace(0.01, 0.99, 50)))
     t = bounds.closed_form_terms(world, c)
     positive = (values > 1e-9) & (values < 1 - 1e-9)
-    if float(t.delta * t.xi) + eps > 0:
-        assert np.all(grads[positive] > 0), "strictly increasing where the bound is in (0, 1)"
+    assert float(t.ties) > 0  # the tie allowance: Δξ + κ + |X*|τ > 0, so strictly increasing
+    assert np.all(grads[positive] > 0), "strictly increasing where the bound is in (0, 1)"
 
 
 terms = st.builds(
-    lambda d, x, nu, b, h: ClosedFormTerms(*map(jnp.float64, (d, x, nu, b, h))),
+    lambda d, x, nu, b, h, n: ClosedFormTerms(*map(jnp.float64, (d, x, nu, b, h, n * TIE_TOL))),
     st.one_of(st.just(0.0), st.floats(1e-3, 1)),
     st.floats(0.01, 1),
     st.floats(0.05, 1),
     st.floats(0.5, 1),
     st.floats(0, 0.5),
+    st.integers(1, 12),
 )
 
 
@@ -79,8 +81,8 @@ def test_closed_form_signs_by_grad(t, alpha, kappa):
     """THEORY §4: ↑ in α, ↓ in Δ, ξ and the slack; checked on the sign of jax.grad."""
     value, (g_alpha, g_terms, g_kappa) = _value_and_grads(alpha, t, kappa)
     assume(1e-6 < float(value) < 1 - 1e-6)
-    # Strictly increasing in α iff Δξ + κ > 0; otherwise the bound is flat in α.
-    assert (g_alpha > 0) if float(t.delta * t.xi) + kappa > 0 else (abs(g_alpha) < 1e-12)
+    # Strictly increasing in α: Δξ + κ + |X*|τ > 0 (the tie allowance is positive).
+    assert g_alpha > 0
     assert g_terms.delta <= 0 and g_terms.xi <= 0 and g_kappa < 0
     fd = (closed_form_value(alpha + 1e-6, t, kappa) - closed_form_value(alpha - 1e-6, t, kappa)) / 2e-6
     assert float(g_alpha) == pytest.approx(float(fd), rel=1e-4, abs=1e-8)
@@ -110,7 +112,7 @@ def test_twice_the_size_four_times_the_noise():
     def closed(alpha, sigma, mode, delta):
         net = 1 - sigma - (sigma if mode == "misfire" else 0.0)
         by = 1 - sigma if mode == "drop" else 1.0
-        t = ClosedFormTerms(*map(jnp.float64, (delta, 0.4, net, by, 0.0)))
+        t = ClosedFormTerms(*map(jnp.float64, (delta, 0.4, net, by, 0.0, 2 * TIE_TOL)))
         return float(closed_form_value(alpha, t, 0.02))
 
     for mode, cross, delta in (("drop", 1 / 7, 0.5), ("misfire", 1 / 14, 0.0)):
@@ -166,13 +168,15 @@ def test_critical_masses_are_ordered(rw, target, eps):
             assert float(bounds.closed_form(world, c.with_size(closed - 1e-6), eps)) < target
 
 
-def test_exact_critical_mass_with_eps_by_bisection():
+def test_exact_critical_mass_with_eps_is_the_infimum():
+    """Point a's margin 0.7α - 0.2 must exceed κ = 0.02/0.98 (plus TIE_TOL): α* = 0.2204/0.7."""
     world = World(points=["a", "b"], labels=["no", "yes"], base=[[0.3, 0.1], [0.2, 0.2]],
                   landing={"g": [[0.5, 0.0], [0.3, 0.2]]})
     c = Collective("c", 0.0, "g", target="yes")
     alpha = critical_mass(world, c, 1.0, "exact", eps=0.02)
-    assert float(success(world, c, 0.02, sizes=[[alpha]])[0, 0]) == 1.0
-    assert float(success(world, c, 0.02, sizes=[[alpha - 1e-9]])[0, 0]) < 1.0
+    assert alpha == pytest.approx((0.02 / 0.98 + 0.2) / 0.7, abs=1e-11)
+    values = success(world, c, 0.02, sizes=[[alpha - 1e-9], [alpha + 1e-9]])[:, 0]
+    assert float(values[0]) < 1.0 and float(values[1]) == 1.0
 
 
 def test_published_form_without_noise():

@@ -8,12 +8,12 @@ the certificate, bad input, and scale (6 players x 6 actions).
 from __future__ import annotations
 
 import itertools
-import time
 
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from references import certificates as ref
 
 from aca_games import ACAInputError
 from solvers.equilibrium._regret import deviation_payoffs, expected_payoffs, nash_conv, regrets
@@ -79,7 +79,7 @@ def test_known_games(name, P, expected):
     sol = pure_nash(P)
     assert sol.status == "optimal" and sol.ok
     assert sol.value == expected
-    assert sol.certificate == 0.0
+    assert sol.certificate == ref.max_pure_regret(P, sol.value) == 0.0  # recomputed by loops
     assert sol.stats["n_equilibria"] == len(expected)
     assert sol.stats["n_profiles"] == int(np.prod(P.shape[1:]))
 
@@ -183,14 +183,12 @@ def test_bad_tolerance(tol):
         pure_nash(np.zeros((2, 2, 2)), tol=tol)
 
 
-def test_six_players_six_actions_fast_and_exact():
+def test_six_players_six_actions_exact():
+    """Scale (the timing against pygambit is in benchmarks/bench_equilibria.py)."""
     P = random_game(3, (6,) * 6, 4)  # 46,656 profiles, many ties
-    pure_nash(P)
-    t0 = time.perf_counter()
     sol = pure_nash(P)
-    elapsed = time.perf_counter() - t0
-    assert elapsed < 1.0  # ~5 ms here; generous for loaded CI machines
     assert sol.stats["n_profiles"] == 6**6 and sol.value
+    assert sol.certificate == ref.max_pure_regret(P, sol.value) == 0.0
     # Every returned profile is an equilibrium, and a sample of the others is not.
     for a in sol.value:
         assert all(P[(p, *a)] == P[p][a[:p] + (slice(None),) + a[p + 1 :]].max() for p in range(6))
@@ -202,23 +200,15 @@ def test_six_players_six_actions_fast_and_exact():
 
 
 # ------------------------------------------------------------------ regret helpers (shared API)
-def brute_expected(P: np.ndarray, profile) -> np.ndarray:
-    out = np.zeros(P.shape[0])
-    for a in itertools.product(*(range(m) for m in P.shape[1:])):
-        prob = np.prod([x[i] for x, i in zip(profile, a, strict=True)])
-        out += prob * P[(slice(None), *a)]
-    return out
-
-
 @given(games, st.integers(0, 2**32 - 1))
 def test_regret_helpers_match_brute_force(P, seed):
     rng = np.random.default_rng(seed)
     profile = [rng.dirichlet(np.ones(m)) for m in P.shape[1:]]
-    u = brute_expected(P, profile)
+    u = ref.expected_payoffs(P, profile)
     np.testing.assert_allclose(expected_payoffs(P, profile), u, atol=1e-12)
     gains = []
     for p, m in enumerate(P.shape[1:]):
-        devs = [brute_expected(P, profile[:p] + [np.eye(m)[b]] + profile[p + 1 :])[p] for b in range(m)]
+        devs = [ref.expected_payoffs(P, profile[:p] + [np.eye(m)[b]] + profile[p + 1 :])[p] for b in range(m)]
         np.testing.assert_allclose(deviation_payoffs(P, profile)[p], devs, atol=1e-12)
         gains.append(max(devs) - u[p])
     np.testing.assert_allclose(regrets(P, profile), np.maximum(gains, 0.0), atol=1e-12)

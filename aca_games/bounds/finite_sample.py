@@ -34,19 +34,21 @@ label but ``ℓ̂(x̃)``) and ``d̂_{y'}(x̃) = P̂0(x̃, y') - P̂0(x̃, ℓ̂)
 
 (``+inf`` without rivals) and, with probability at least ``1 - δ``, the test success satisfies
 
-    Ŝ >= [ Σ_x̃ m̂(x̃) · 1[lb(x̃) > 0] - R(n_act) - R(n_test) ]_+ .
+    Ŝ >= [ Σ_x̃ m̂(x̃) · 1[lb(x̃) > τ] - R(n_act) - R(n_test) ]_+
+
+with ``τ = TIE_TOL`` (THEORY §4: a margin within ``τ`` of the bar is a tie, which is a failure).
 
 For feature-label ``Ê(x̃, y') = 0`` and ``Ê(x̃, ℓ) = P̂(x̃)``, which is THEORY §3.2's
 ``(n/N)(P̂(x) - 2R(n)) - ((N-n)/N)(d̂(x) + 2R(n) + 2R(N-n)) - κ_pt``.
 
 *Why.* On the union-bound event every estimated cell is within its radius of the truth (the
 collective's estimates with ``R(n_estimate)``, the acting members' submissions with ``R(n_act)``,
-the ``N - n_act`` non-acting users' data with ``R(N - n_act)``), so ``lb(x̃) > 0`` implies the
+the ``N - n_act`` non-acting users' data with ``R(N - n_act)``), so ``lb(x̃) > τ`` implies the
 planted label beats every rival in the platform's training counts by more than the learner's
-slack ``κ`` (:func:`aca_games.learner.slack`); the landing estimate and the test sample each cost
-one more radius. (The certified set is itself chosen from the data, so the ``R(n_act)`` step for
-the landing mass is the paper's form, not re-derived here; the bound is checked against simulated
-platforms in ``tests/test_finite_sample.py``.)
+slack ``κ`` (:func:`aca_games.learner.slack`) plus the tie tolerance; the landing estimate and the
+test sample each cost one more radius. (The certified set is itself chosen from the data, so the
+``R(n_act)`` step for the landing mass is the paper's form, not re-derived here; the bound is
+checked against simulated platforms in ``tests/test_finite_sample.py``.)
 
 With the population frequencies plugged in (``counts=None``) and ``N -> ∞`` at fixed
 ``n/N = α`` the bound tends to the staircase of :mod:`aca_games.bounds.population`.
@@ -63,6 +65,7 @@ import numpy as np
 
 from aca_games import _validate as v
 from aca_games._errors import ACAInputError
+from aca_games._knapsack import TIE_TOL
 from aca_games.collective import STRATEGIES, Collective
 from aca_games.learner import check_eps, slack
 from aca_games.planting import _deviation, target_mask
@@ -263,7 +266,7 @@ def _bound(r: Rules, base, landing, totals, sizes, delta_tilde, kappa):
     """The bound from counts ``base``, ``landing`` with totals ``(n_estimate, n_act)`` (1 for
     tables); ``sizes = (n_estimate, n_act, N, n_test)``. One compiled kernel per world shape."""
     lb, mass_hat = point_bounds(r, base / totals[0], landing / totals[1], sizes, delta_tilde, kappa)
-    certified = jnp.sum(jnp.where(lb > 0, mass_hat, 0.0))
+    certified = jnp.sum(jnp.where(lb > TIE_TOL, mass_hat, 0.0))
     bound = certified - radius(sizes[1], delta_tilde) - radius(sizes[3], delta_tilde)
     return jnp.maximum(bound, 0.0)
 
@@ -288,7 +291,7 @@ def finite_sample(
     points, the fraction of test points (signalled inputs ``g(x)``) classified into the target set
     is at least
 
-        [ Σ_x̃ m̂(x̃) · 1[lb(x̃) > 0] - R(n_act) - R(n_test) ]_+
+        [ Σ_x̃ m̂(x̃) · 1[lb(x̃) > TIE_TOL] - R(n_act) - R(n_test) ]_+
 
     where ``lb(x̃)`` is the per-point certificate of the module docstring; for feature-label
     ``lb(x̃) = (n/N)(P̂(x̃) - 2R(n)) - ((N-n)/N)(d̂(x̃) + 2R(n) + 2R(N-n)) - κ``.

@@ -3,22 +3,28 @@
 All collectives act at once; the platform trains on ``P = α_0 P0 + Σ_j α_j E_j``.
 
 **Per point** (the exact form, with full knowledge): collective ``i`` wins at ``x̃`` iff
-``max_{y∈T_i} P - max_{y∉T_i} P > κ``; :func:`per_point` sums ``m_i`` over the points where its own
+``max_{y∈T_i} P - max_{y∉T_i} P > κ + τ`` (``τ = TIE_TOL``: a smaller margin is a tie, a failure,
+THEORY §4); :func:`per_point` sums ``m_i`` over the points where its own
 planted label clears that bar (the multi-collective staircase); the oracle itself is
 :func:`aca_games.success`. Alignment is asymmetric: ``j`` supports ``i`` at ``x̃`` iff ``j``'s
 planted label there lies in ``T_i``.
 
 **Aggregative closed form (B1).** With the single-collective terms of ``i``
-(:func:`~aca_games.bounds.population.closed_form_terms`: ``Δ_i, ξ_i, ν_i, b_i, h_iΓ_i``), bystanders
+(:func:`~aca_games.bounds.population.closed_form_terms`: ``Δ_i, ξ_i, ν_i, b_i, h_iΓ_i`` and the tie
+allowance ``|X*_i| τ``), bystanders
 ``β_0 = 1 - Σ_{j≠i} α_j - b_i α_i`` and the *conflict mass* of ``j`` on ``i``'s signal set
 
     ρ_ij = Σ_{x̃∈X*_i} max_{y∉T_i} [E_j(x̃, y) - E_j(x̃, ℓ_i)]_+,
 
-    S_i >= 1 - [β_0 Δ_i ξ_i + α_i h_i Γ_i ξ_i + Σ_{j≠i} α_j ρ_ij + κ] / (α_i ν_i).
+    S_i >= 1 - [β_0 Δ_i ξ_i + α_i h_i Γ_i ξ_i + Σ_{j≠i} α_j ρ_ij + κ + |X*_i| τ] / (α_i ν_i).
 
 For a feature-label ``j`` planting outside ``T_i``, ``ρ_ij = Σ_{X*_i} m_j`` as in THEORY; for a
-supporter ``ρ_ij = 0``. *Proof*: as for the single closed form, adding at each failed point of
-``i`` the rival mass ``α_j (E_j(y') - E_j(ℓ_i)) <= α_j c_ij(x̃)`` of every other collective. ∎
+supporter ``ρ_ij = 0``. *Proof*: as for the single closed form
+(:mod:`aca_games.bounds.population`): summed over the failed points of ``i``, its margin is at most
+``κ + |X*_i| τ`` (a tie, margin ``<= τ``, at each failed point outside the flipped set, and the
+flipped set costs at most ``κ + τ``); at each failed point add the rival mass
+``α_j (E_j(y') - E_j(ℓ_i)) <= α_j c_ij(x̃)`` of every other collective to the lower bound on the
+margin. ∎
 ``∂S_i/∂α_j = (Δ_i ξ_i - ρ_ij)/(α_i ν_i)`` where positive: a conflicting collective whose planting
 misses ``X*_i`` *helps* by displacing bystanders.
 
@@ -27,10 +33,11 @@ misses ``X*_i`` *helps* by displacing bystanders.
 included; ``drop`` deviators count as bystanders). With the bloc margin
 ``μ_i = max_{y∈T_i} ā_y - max_{y∉T_i} ā_y`` and the leading target label ``y_T``:
 
-    S_i >= 1 - [β_0 Δ_i ξ_i + Σ_{j outside the bloc} α_j ρ_ij + κ] / μ_i      if μ_i > 0, else 0,
+    S_i >= 1 - [β_0 Δ_i ξ_i + Σ_{j outside the bloc} α_j ρ_ij + κ + |X*_i| τ] / μ_i    if μ_i > 0, else 0,
 
-where ``Δ_i`` is the conditional gap of ``y_T``. *Proof*: at ``x̃`` the margin is at least
-``μ_i m(x̃) - β_0 d(x̃) - Σ_{outside} α_j c_ij(x̃)``; sum over failed points. ∎ Splitting the bloc
+where ``Δ_i`` is the conditional gap of ``y_T``. *Proof*: at ``x̃`` the target margin is at least
+``μ_i m(x̃) - β_0 d(x̃) - Σ_{outside} α_j c_ij(x̃)``; summed over the failed points it is at most
+``κ + |X*_i| τ`` (as for B1). ∎ Splitting the bloc
 leaves every part's bound unchanged: success inside a bloc is a public good.
 
 Both closed forms apply to planting strategies (``feature_label``, ``feature_only``; the bloc form to
@@ -52,6 +59,7 @@ from aca_games.bounds.population import (
     closed_form_terms,
     label_gaps,
     ratio_bound,
+    tie_allowance,
 )
 from aca_games.collective import Collective
 from aca_games.learner import check_eps, slack
@@ -68,7 +76,7 @@ def _sizes(collectives, sizes):
 def per_point(
     world: World, collectives: Sequence[Collective], eps=0.0, reading: str = "huber", *, sizes=None
 ) -> jax.Array:
-    """Multi-collective staircase: ``S_i >= Σ m_i 1[P(x̃, ℓ_i) - max_{y∉T_i} P(x̃, y) > κ]``.
+    """Multi-collective staircase: ``S_i >= Σ m_i 1[P(x̃, ℓ_i) - max_{y∉T_i} P(x̃, y) > κ + τ]``.
 
     Equals the oracle at ``ε = 0`` when every target set is the planted label alone.
 
@@ -120,7 +128,7 @@ def multi_closed_form(
 ) -> jax.Array:
     """Aggregative closed form (B1), one bound per collective (THEORY §3.3).
 
-    ``S_i >= 1 - [β_0 Δ_i ξ_i + α_i h_iΓ_i ξ_i + Σ_{j≠i} α_j ρ_ij + κ]/(α_i ν_i)``, clipped to
+    ``S_i >= 1 - [β_0 Δ_i ξ_i + α_i h_iΓ_i ξ_i + Σ_{j≠i} α_j ρ_ij + κ + |X*_i| τ]/(α_i ν_i)``, clipped to
     ``[0, 1]`` (by ``clip``; smooth surrogates pass a soft clip); equals
     :func:`~aca_games.bounds.closed_form` for one collective.
 
@@ -142,7 +150,7 @@ def multi_closed_form(
 
 def stacked_terms(world: World, collectives: Sequence[Collective]):
     """Closed-form terms of every collective, stacked, and a mask of those the form covers."""
-    zero = ClosedFormTerms(*(jnp.float64(0.0),) * 5)
+    zero = ClosedFormTerms(*(jnp.float64(0.0),) * len(ClosedFormTerms._fields))
     covered = [c.strategy in _CLOSED for c in collectives]
     terms = [closed_form_terms(world, c) if ok else zero for c, ok in zip(collectives, covered, strict=True)]
     return jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *terms), jnp.asarray(covered)
@@ -153,7 +161,7 @@ def b1_kernel(p: Planting, terms: ClosedFormTerms, covered, sizes, kappa, clip=c
     others = sizes.sum() - sizes
     bystanders = 1.0 - others - terms.bystander_rate * sizes
     against = (bystanders * terms.delta + sizes * terms.resistance) * terms.xi
-    against = against + _conflict(p) @ sizes + kappa
+    against = against + _conflict(p) @ sizes + kappa + terms.ties
     return jnp.where(covered, ratio_bound(sizes * terms.net_rate, against, clip), 0.0)
 
 
@@ -162,7 +170,8 @@ def bloc(
 ) -> jax.Array:
     """Bloc form (B2): feature-label collectives sharing a signal pool their size.
 
-    ``S_i >= 1 - [β_0 Δ_i ξ_i + Σ_{j∉bloc} α_j ρ_ij + κ]/μ_i`` when the bloc margin ``μ_i > 0``.
+    ``S_i >= 1 - [β_0 Δ_i ξ_i + Σ_{j∉bloc} α_j ρ_ij + κ + |X*_i| τ]/μ_i`` when the bloc margin
+    ``μ_i > 0`` (``τ = TIE_TOL``, module docstring).
 
     >>> w = World(points=["a", "b"], labels=["n", "y"], base=[[0.3, 0.1], [0.2, 0.2]],
     ...           landing={"g": [[0.5, 0.0], [0.3, 0.2]]})
@@ -195,7 +204,7 @@ def bloc(
         delta = label_gaps(world, c.signal, p.target[i])[jnp.argmax(lead_mass)]
         bystanders = 1.0 - alphas.sum() + jnp.dot(in_bloc, dropped)
         against = bystanders * delta * world.xi(c.signal)
-        against = against + jnp.dot(rho[i], alphas - in_bloc) + kappa
+        against = against + jnp.dot(rho[i], alphas - in_bloc) + kappa + tie_allowance(p.landing[i])
         out.append(ratio_bound(margin, against))
     return jnp.stack(out)
 

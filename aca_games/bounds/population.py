@@ -5,34 +5,46 @@ One collective of size ``α`` acts alone; bystanders have mass ``1 - α``. With 
 
 **Staircase** [GBJ25, population limit]. With planted label ``ℓ(x̃)`` and rivals ``y ∉ T``,
 
-    S(α) >= Σ_x̃ m(x̃) · 1[ P_α(x̃, ℓ) - max_{y∉T} P_α(x̃, y) > κ ],
+    S(α) >= Σ_x̃ m(x̃) · 1[ P_α(x̃, ℓ) - max_{y∉T} P_α(x̃, y) > κ + τ ],
 
-which for feature-label reads ``α m(x̃) - (1-α) d(x̃) > κ`` with the joint gap
-``d(x̃) = max_{y∉T} P0(x̃,y) - P0(x̃,ℓ)``. Sound: a point whose margin exceeds ``κ`` cannot be flipped
-by the learner's whole slack (its flip cost is at least its margin, :mod:`aca_games._knapsack`), and
+(``τ = TIE_TOL``, THEORY §4: a margin within ``τ`` of the bar is a tie, a failure) which for
+feature-label reads ``α m(x̃) - (1-α) d(x̃) > κ + τ`` with the joint gap
+``d(x̃) = max_{y∉T} P0(x̃,y) - P0(x̃,ℓ)``. Sound: a point whose margin exceeds ``κ + τ`` cannot be
+flipped by the learner's whole slack (its flip cost is at least its margin, :mod:`aca_games._knapsack`), and
 the planted label's margin is at most the target set's. At ``ε = 0`` with ``T = {ℓ}`` it *is* the
 oracle. Each margin is a minimum of lines in ``α``, so the points won form an interval of sizes;
 :func:`crack_intervals` returns it and :mod:`aca_games.critical_mass` sorts the crack levels.
 
-**Closed form** [HMMZ23 Thm 1], generalised here to feature-only and to coordination noise:
+**Closed form** [HMMZ23 Thm 1], generalised here to feature-only, to coordination noise and to the
+tie rule:
 
-    S(α) >= 1 - [ β_0 Δ ξ + α h Γ ξ + κ ] / (α ν)      (0 if ν <= 0)
+    S(α) >= 1 - [ β_0 Δ ξ + α h Γ ξ + κ + |X*| τ ] / (α ν)      (0 if ν <= 0)
 
 with ``Δ = max_{x̃∈X*} [max_{y∉T} P0(y|x̃) - P0(ℓ|x̃)]_+`` (conditional gap), ``ξ = P0(X*)``,
 bystanders ``β_0 = 1 - b α`` (``b = 1 - σ`` under ``drop``, else 1), net planting rate
 ``ν = r(1-σ) - σ·1[misfire]`` where ``r = min_{X*} m(x̃,ℓ)/m(x̃)`` is the label share (1 for
 feature-label), and for feature-only "hardt" the unmoved members' resistance ``h = 1 - σ``,
-``Γ = max_{x̃∈X*} max_{y∉T} P0(y|x̃)`` (``h = 0`` otherwise). For feature-label without noise this is
-``1 - ((1-α)/α) Δ ξ - κ/α``, the published form at ``ε = 0``.
+``Γ = max_{x̃∈X*} max_{y∉T} P0(y|x̃)`` (``h = 0`` otherwise). ``τ = TIE_TOL`` (1e-12) is the tie
+tolerance of THEORY §4 and ``|X*|`` the number of points of the signal set: the *tie allowance*
+``|X*| τ`` (:func:`tie_allowance`). For feature-label without noise this is
+``1 - ((1-α)/α) Δ ξ - (κ + |X*| τ)/α``, the published form at ``ε = 0`` up to the allowance.
 
-*Proof.* At a point the worst-case learner flips (or a tie), the margin of ``ℓ`` over the leading
-rival ``y'`` is at most the slack spent there, ``s(x̃)`` with ``Σ s <= κ``. That margin is at least
+*Proof.* Let ``X_f ⊆ X*`` be the points the worst-case learner makes fail. Each is either not won,
+its target margin ``c(x̃) <= τ`` (a tie is a failure), or lies in the flipped set ``F ⊆ X_f``,
+which the learner affords: ``Σ_F c(x̃) <= κ + τ`` (flipping costs at least the margin in both
+readings, and the knapsack forgives rounding up to ``τ``, :mod:`aca_games._knapsack`). The margin
+of ``ℓ`` over the leading rival ``y'`` is at most ``c(x̃)``, so summed over ``X_f`` it is at most
+``|X_f \\ F| τ + κ + τ <= κ + |X*| τ`` if ``F`` is not empty (then ``|X_f \\ F| <= |X*| - 1``), and
+at most ``|X_f| τ <= |X*| τ`` if it is. That margin is at least
 ``α ν m(x̃) - β_0 d(x̃) - α h P0(x̃, y')``: members plant at least ``r m(x̃)`` on ``ℓ`` and, under
 misfire, at most ``σ m(x̃)`` on a rival (scatter adds equally to all labels). Using
 ``d(x̃) <= Δ P0(x̃)`` and ``P0(x̃, y') <= Γ P0(x̃)`` and summing over failed points,
-``α ν (1 - S) <= β_0 Δ ξ + α h Γ ξ + κ``. The THEORY constant ``κ`` (2ε for tv, ε/(1-ε) for huber)
-replaces the unconfirmed published ``ε`` term. ∎ The closed form applies to ``feature_label`` and
-``feature_only``.
+``α ν (1 - S) <= β_0 Δ ξ + α h Γ ξ + κ + |X*| τ``. The THEORY constant ``κ`` (2ε for tv,
+ε/(1-ε) for huber) replaces the unconfirmed published ``ε`` term. ∎ The allowance is what makes
+the bound respect ties: one point with no base mass and ``α = 1e-12`` has margin ``τ``, fails, and
+the bound is ``1 - τ/α = 0`` (without the allowance it was 1). It also means the closed form never
+certifies full success (:func:`closed_form_critical_mass`). The closed form applies to
+``feature_label`` and ``feature_only``.
 """
 
 from __future__ import annotations
@@ -58,10 +70,11 @@ class ClosedFormTerms(NamedTuple):
     net_rate: jax.Array  #: ν
     bystander_rate: jax.Array  #: b in β_0 = 1 - b α
     resistance: jax.Array  #: h Γ (hardt's unmoved members), 0 otherwise
+    ties: jax.Array  #: tie allowance |X*| τ (see :func:`tie_allowance`)
 
 
 def closed_form_terms(world: World, c: Collective) -> ClosedFormTerms:
-    """Compute ``Δ, ξ, ν, b, hΓ`` for collective ``c``.
+    """Compute ``Δ, ξ, ν, b, hΓ`` and the tie allowance ``|X*| τ`` for collective ``c``.
 
     >>> w = World(points=["a", "b"], labels=["no", "yes"],
     ...           base=[[0.3, 0.1], [0.2, 0.2]], landing={"g": [[0.5, 0.0], [0.3, 0.2]]})
@@ -92,7 +105,18 @@ def closed_form_terms(world: World, c: Collective) -> ClosedFormTerms:
     net_rate = share * (1.0 - sigma) - (sigma if c.noise_mode == "misfire" else 0.0)
     bystander_rate = 1.0 - sigma if c.noise_mode == "drop" else 1.0
     as_array = lambda x: jnp.asarray(x, dtype=jnp.float64)  # noqa: E731
-    return ClosedFormTerms(*map(as_array, (delta, xi, net_rate, bystander_rate, resistance)))
+    terms = (delta, xi, net_rate, bystander_rate, resistance, tie_allowance(mass))
+    return ClosedFormTerms(*map(as_array, terms))
+
+
+def tie_allowance(landing) -> jax.Array:
+    """``|X*| τ``: one tie tolerance ``τ = TIE_TOL`` per point of the signal set (the points where
+    ``landing > 0``); the margin a ratio bound must grant its failed points (module docstring).
+
+    >>> float(tie_allowance(jnp.array([0.5, 0.0, 0.5]))) == 2 * TIE_TOL
+    True
+    """
+    return TIE_TOL * jnp.sum(landing > 0, axis=-1)
 
 
 def _conditional(world: World) -> jax.Array:
@@ -129,15 +153,16 @@ def closed_form_value(alpha, terms: ClosedFormTerms, kappa, clip=clip01) -> jax.
     """The closed-form bound as a function of size, terms and slack (smooth where in (0, 1))."""
     alpha = jnp.asarray(alpha, dtype=jnp.float64)
     against = (1.0 - terms.bystander_rate * alpha) * terms.delta * terms.xi
-    against = against + alpha * terms.resistance * terms.xi + kappa
+    against = against + alpha * terms.resistance * terms.xi + kappa + terms.ties
     return ratio_bound(alpha * terms.net_rate, against, clip)
 
 
 def closed_form(world: World, collective: Collective, eps=0.0, reading: str = "huber") -> jax.Array:
     """Closed-form lower bound on success [HMMZ23 Thm 1], THEORY §3.1.
 
-    ``S(α) >= 1 - [β_0 Δ ξ + α h Γ ξ + κ]/(α ν)``, clipped to ``[0, 1]``; for a noiseless
-    feature-label collective ``1 - ((1-α)/α) Δ ξ - κ/α``. Assumes the collective acts alone and
+    ``S(α) >= 1 - [β_0 Δ ξ + α h Γ ξ + κ + |X*| τ]/(α ν)``, clipped to ``[0, 1]``; for a noiseless
+    feature-label collective ``1 - ((1-α)/α) Δ ξ - (κ + |X*| τ)/α`` (``τ = TIE_TOL``: a tie at
+    every failed point, module docstring). Assumes the collective acts alone and
     the learner is ``ε``-suboptimal in the given reading. Differentiable in ``collective.size``.
 
     >>> w = World(points=["a", "b"], labels=["no", "yes"],
@@ -150,11 +175,21 @@ def closed_form(world: World, collective: Collective, eps=0.0, reading: str = "h
 
 
 def closed_form_critical_mass(terms: ClosedFormTerms, kappa, target_success) -> jax.Array:
-    """Smallest ``α`` whose closed form reaches ``S*``: ``(Δξ + κ)/(ν(1-S*) + bΔξ - hΓξ)``.
+    """Smallest ``α`` whose closed form reaches ``S*``:
+    ``α* = (Δξ + κ + |X*|τ) / (ν(1-S*) + bΔξ - hΓξ)``.
 
-    Returns ``inf`` when no size in ``[0, 1)`` reaches it.
+    The closed form meets ``S*`` iff ``α (ν(1-S*) + bΔξ - hΓξ) >= Δξ + κ + |X*|τ`` (for ``αν > 0``).
+    The right side is positive (the tie allowance), so the sizes meeting ``S*`` are ``[α*, 1)``
+    when the denominator is positive and ``α* < 1``, and none otherwise: ``α*`` is a minimum (the
+    bound equals ``S*`` there, up to rounding) or ``inf``. In particular ``S* = 1`` is never met
+    (the denominator is then at most ``Δξ``, below the numerator): the closed form never certifies
+    full success.
+
+    >>> t = ClosedFormTerms(*map(jnp.float64, (0.0, 0.4, 1.0, 1.0, 0.0, 1e-12)))
+    >>> [float(closed_form_critical_mass(t, 0.0, s)) for s in (0.5, 1.0)]   # 1e-12 / (1 - S*)
+    [2e-12, inf]
     """
-    num = terms.delta * terms.xi + kappa
+    num = terms.delta * terms.xi + kappa + terms.ties
     den = (
         terms.net_rate * (1.0 - target_success)
         + terms.bystander_rate * terms.delta * terms.xi
@@ -167,8 +202,9 @@ def closed_form_critical_mass(terms: ClosedFormTerms, kappa, target_success) -> 
 def staircase(world: World, collective: Collective, eps=0.0, reading: str = "huber") -> jax.Array:
     """Per-point staircase lower bound [GBJ25, population limit], THEORY §3.1.
 
-    ``S(α) >= Σ_x̃ m(x̃) 1[P_α(x̃, ℓ(x̃)) - max_{y∉T} P_α(x̃, y) > κ]``. Valid for every strategy and
-    noise mode; equals the exact oracle at ``ε = 0`` when the target is the planted label alone.
+    ``S(α) >= Σ_x̃ m(x̃) 1[P_α(x̃, ℓ(x̃)) - max_{y∉T} P_α(x̃, y) > κ + τ]`` (``τ = TIE_TOL``).
+    Valid for every strategy and noise mode; equals the exact oracle at ``ε = 0`` when the target
+    is the planted label alone.
 
     >>> w = World(points=["a", "b"], labels=["no", "yes"],
     ...           base=[[0.3, 0.1], [0.2, 0.2]], landing={"g": [[0.5, 0.0], [0.3, 0.2]]})

@@ -32,9 +32,11 @@ from solvers.equilibrium.pure import pure_nash
 from solvers.equilibrium.two_player import two_player_equilibria
 
 if TYPE_CHECKING:
-    from aca_games.scenario import Scenario
+    from aca_games.app.scenario import Scenario
 
 ABSTAIN = "abstain"
+GAME_V1 = "Default game (menu: every signal, or abstain; payoff = exact success - size)"
+GAME_V2 = "The scenario's game (its menus; payoff = value × success - costs)"
 #: Reported coalition sizes are rounded up to this step (JSON keeps 6 decimals).
 SIZE_STEP = 1e-6
 #: Equilibria listed in the table (the JSON report has all of them).
@@ -42,8 +44,14 @@ SHOWN = 8
 
 
 def default_game(scenario: Scenario) -> ACAGame:
-    """The scenario's default game (see the module docstring); option 0 is the configured one."""
+    """The scenario's default game (see the module docstring); option 0 is the configured one.
+
+    A version-2 file states its own game (menus, values, costs): that game is returned instead, and
+    ``scenario.configured`` holds its configured profile.
+    """
     world, a = scenario.world, scenario.analysis
+    if scenario.players:
+        return ACAGame(world, scenario.players, bound=scenario.payoff, eps=a.eps, reading=a.reading)
     players = []
     for c in scenario.collectives:
         signals = [c.signal] + [g for g in world.signals if g != c.signal]
@@ -56,7 +64,7 @@ def default_game(scenario: Scenario) -> ACAGame:
 def game_report(scenario: Scenario) -> dict:
     """Equilibria, best responses and price of anarchy of the scenario's default game.
 
-    >>> from aca_games.scenario import load_scenario, default_scenario_path
+    >>> from aca_games.app.scenario import load_scenario, default_scenario_path
     >>> rep = game_report(load_scenario(default_scenario_path()))
     >>> rep["configured_is_equilibrium"], rep["best_responses"][2]["best"]   # the shops should switch
     (False, 'signal stillair_tag')
@@ -64,7 +72,7 @@ def game_report(scenario: Scenario) -> dict:
     game = default_game(scenario)
     tensor = game.payoff_tensor()
     names = [p.option_names for p in game.players]
-    configured = (0,) * len(game.players)
+    configured = scenario.configured or (0,) * len(game.players)
     pure = pure_nash(tensor)
     responses = []
     for i, p in enumerate(game.players):
@@ -73,6 +81,7 @@ def game_report(scenario: Scenario) -> dict:
                           "payoff": ranking[0]["payoff"],
                           "configured_payoff": float(tensor[(i, *configured)])})
     report = {
+        "game": GAME_V2 if scenario.players else GAME_V1,
         "menus": [list(n) for n in names],
         "pure_equilibria": [
             {"profile": [names[i][a] for i, a in enumerate(eq)],
@@ -116,7 +125,7 @@ def coalition_report(scenario: Scenario) -> dict:
 def render_game(report: dict) -> list[Table]:
     """Rich tables: pure equilibria and best responses to the configured profile."""
     found = report["pure_equilibria"]
-    eq = Table(title=f"Default game (menu: every signal, or abstain; payoff = exact success - size): "
+    eq = Table(title=f"{report['game']}: "
                f"{len(found)} pure Nash equilibria" + (f", first {SHOWN}" if len(found) > SHOWN else ""),
                title_justify="left", header_style="bold")
     eq.add_column("#", justify="right")

@@ -1,7 +1,7 @@
 """Tables for people and JSON for scripts: what each collective of a scenario can expect.
 
 :func:`single_collective_report` evaluates every collective of a scenario
-(:class:`~aca_games.scenario.Scenario`) *acting alone* (THEORY §3.1): its exact success (the
+(:class:`~aca_games.app.scenario.Scenario`) *acting alone* (THEORY §3.1): its exact success (the
 oracle of §2), the population bounds (closed form [HMMZ23], staircase [GBJ25]), the finite-sample
 bound [GBJ25] with the population plugged in, and its critical mass under each; plus its exact
 success when *all* collectives act together (§3.3), so interactions show up next to the
@@ -39,7 +39,7 @@ from aca_games.bounds import finite_sample as _finite_sample_api
 from aca_games.critical_mass import TARGET_TOL
 
 if TYPE_CHECKING:
-    from aca_games.scenario import Scenario
+    from aca_games.app.scenario import Scenario
 
 #: Decimals kept in JSON output (success values are sums of masses given to ~4 decimals).
 DIGITS = 6
@@ -55,7 +55,7 @@ def single_collective_report(scenario: Scenario) -> list[dict]:
     """One row per collective (see the module docstring for the keys).
 
     Example:
-        >>> from aca_games.scenario import load_scenario, default_scenario_path
+        >>> from aca_games.app.scenario import load_scenario, default_scenario_path
         >>> rows = single_collective_report(load_scenario(default_scenario_path()))
         >>> for r in rows:
         ...     alpha = round(r["critical_mass"]["exact"], 4)
@@ -114,7 +114,7 @@ def together_report(scenario: Scenario) -> dict:
     the per-point bound, the aggregative closed form (B1) and the bloc form (B2); and
     ``X[i][j] = S_i({i, j}) - S_i({i})``, the change in ``i``'s exact success when ``j`` joins.
 
-    >>> from aca_games.scenario import load_scenario, default_scenario_path
+    >>> from aca_games.app.scenario import load_scenario, default_scenario_path
     >>> rep = together_report(load_scenario(default_scenario_path()))
     >>> [(r["name"], round(r["success"], 3)) for r in rep["rows"]][:2]
     [('Riverside tenants', 1.0), ('Hillside seniors', 1.0)]
