@@ -44,9 +44,6 @@ METHODS = ("exact", "greedy")
 #: called exact.
 METHOD_LABELS = {"exact": "exact", "greedy": "lower bound (greedy relaxation)"}
 
-#: Deprecated: the oracle no longer switches method with the number of points (``"exact"`` is exact
-#: at every size). Kept for callers that still choose ``"greedy"`` above it; will be removed.
-EXACT_MAX_POINTS = 14
 
 _SOLVERS = {
     "exact": ks.max_flipped_exact,
