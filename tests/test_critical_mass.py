@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from references import flip_sets as ref
 
 from aca_games import ACAInputError, Collective, World, critical_mass, success
-from aca_games.critical_mass import ENUMERATE_MAX_POINTS, GRID, critical_mass_result
+from aca_games.critical import ENUMERATE_MAX_POINTS, GRID, critical_mass_result
 from solvers.coalition import critical_mass as certified_critical_mass
 
 #: The issue's world: feature-label on label 1, tv ε = 0.05, success 1.0 only on (0.2501, 0.2504).
