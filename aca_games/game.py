@@ -13,14 +13,28 @@ profile is then a gather, and the whole normal form is one ``vmap`` over profile
 
 For continuous games, :meth:`ACAGame.payoffs_at` evaluates the payoffs at arbitrary sizes for fixed
 options; it is differentiable whenever the bound is (closed form, smooth surrogate).
+
+**Large games.** The normal form has ``Π m_i`` profiles, so building it is refused past
+:data:`MAX_TABLE_ENTRIES` (an :class:`ACAInputError` naming the size; use
+:func:`solvers.find_equilibrium`). Games of any size are solved from *deviation payoffs*: the training
+mass is ``P = (1 - Σ_j α_j) P0 + Σ_j α_j E_j(a_j)``, so with the others' aggregate
+``A_{-p} = Σ_{j≠p} α_j E_j(a_j)`` (one sum, computed once) player ``p``'s mass after switching to
+option ``b`` is ``P_b = (1 - Σ_{j≠p} α_j - α_b) P0 + A_{-p} + α_b E_b`` and ``u_p(b, a_{-p})`` needs
+only ``p``'s own bound at ``P_b``: ``O(P L)`` per option instead of a whole profile
+(:meth:`ACAGame.deviation_payoffs`, :meth:`ACAGame.all_deviation_payoffs`, ``Σ m_i`` evaluations for
+every player at once). The closed form (B1) is not a function of ``P``; its deviation uses the
+conflict masses ``ρ`` of ``p``'s option against the others' current options. Deviation payoffs equal
+:meth:`ACAGame.payoffs` at the deviated profile up to float rounding in the sum ``P``.
 """
 
 from __future__ import annotations
 
 import functools
 import itertools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 import jax
 import jax.numpy as jnp
@@ -28,7 +42,8 @@ import numpy as np
 
 from aca_games import _validate as v
 from aca_games._errors import ACAInputError
-from aca_games.bounds.multi import b1_kernel, per_point_kernel, stacked_terms
+from aca_games.bounds.multi import b1_kernel, conflict_pair, per_point_kernel, stacked_terms
+from aca_games.bounds.population import ratio_bound
 from aca_games.bounds.smooth import check_tau, smooth_kernel
 from aca_games.collective import Collective
 from aca_games.learner import check_eps, slack
@@ -38,6 +53,12 @@ from aca_games.world import World
 
 #: Payoff bounds available in games. "smooth" is the surrogate of the exact oracle (temperature tau).
 GAME_BOUNDS = ("exact", "per_point", "closed_form", "smooth")
+#: Largest normal form built: ``n_players · Π m_i`` payoff entries (160 MB in float64). Past it
+#: :meth:`ACAGame.payoff_tensor` (and everything built on it: pure/mixed Nash, price of anarchy,
+#: profile enumeration) raises instead of allocating; ``solvers.find_equilibrium`` works at any size.
+MAX_TABLE_ENTRIES = 20_000_000
+#: Profiles evaluated per vectorised chunk when the normal form is built (bounds peak memory).
+TABLE_CHUNK = 4096
 
 
 @dataclass(frozen=True)
@@ -102,11 +123,12 @@ class _Menus:
         self.terms = _stack(terms)
         self.covered = jnp.stack(covered)
         self.costs = jnp.stack(costs)
+        self.counts = jnp.asarray([len(p.options) for p in players])
+        self.rows = jnp.arange(len(players))
 
     def pick(self, profile):
         """Gather the options of a profile (one index per player)."""
-        rows = jnp.arange(self.sizes.shape[0])
-        take = lambda x: x[rows, profile]  # noqa: E731
+        take = lambda x: x[self.rows, profile]  # noqa: E731
         return (jax.tree_util.tree_map(take, self.planting), take(self.sizes),
                 jax.tree_util.tree_map(take, self.terms), take(self.costs), take(self.covered))
 
@@ -180,8 +202,40 @@ class ACAGame:
     def values(self) -> jax.Array:
         return jnp.asarray([p.value for p in self.players])
 
+    @property
+    def n_profiles(self) -> int:
+        """``Π m_i``: the number of pure profiles, an exact Python integer (nothing is allocated)."""
+        return math.prod(self.shape)
+
+    def check_table_size(self, what: str = "payoff_tensor") -> None:
+        """Raise :class:`ACAInputError` if a table over all profiles would pass
+        :data:`MAX_TABLE_ENTRIES` (``n_players · Π m_i`` entries); ``what`` names the caller.
+
+        >>> w = World(points=["a"], labels=["n", "y"], base=[[0.3, 0.2]], landing={"g": [[0.5, 0.5]]})
+        >>> menu = [Collective("c", 0.0, "g", target="y"), Collective("c", 0.001, "g", target="y")]
+        >>> ACAGame(w, [Player(f"p{i}", menu) for i in range(100)]).check_table_size()
+        Traceback (most recent call last):
+        ...
+        aca_games._errors.ACAInputError: payoff_tensor: the game has 1.27e30 pure profiles (100 players ...
+        """
+        entries = len(self.players) * self.n_profiles
+        if entries > MAX_TABLE_ENTRIES:
+            lo, hi = min(self.shape), max(self.shape)
+            menus = f"{lo}" if lo == hi else f"{lo} to {hi}"
+            raise ACAInputError(
+                f"{what}: the game has {_magnitude(self.n_profiles)} pure profiles ({len(self.players)} "
+                f"players with {menus} options each), {_magnitude(entries)} payoff entries, past the "
+                f"budget MAX_TABLE_ENTRIES = {MAX_TABLE_ENTRIES:,} of aca_games.game; use "
+                "solvers.find_equilibrium(game), which never builds the table (best-response dynamics "
+                "certified by the Σ m_i deviation payoffs)"
+            )
+
     def profiles(self) -> np.ndarray:
-        """All pure profiles, shape ``(Π m_i, n_players)``, in C order of the payoff tensor."""
+        """All pure profiles, shape ``(Π m_i, n_players)``, in C order of the payoff tensor.
+
+        Raises :class:`ACAInputError` past :data:`MAX_TABLE_ENTRIES` (see :meth:`check_table_size`).
+        """
+        self.check_table_size("profiles")
         return np.array(list(itertools.product(*(range(m) for m in self.shape))), dtype=np.int32)
 
     def success_at(self, profile, sizes=None) -> jax.Array:
@@ -205,26 +259,181 @@ class ACAGame:
     def payoff_tensor(self) -> np.ndarray:
         """The normal form: ``U[i, a_1, ..., a_n] = u_i(a)``, shape ``(n_players, m_1, ..., m_n)``.
 
-        One jitted ``vmap`` over all ``Π m_i`` profiles.
+        One jitted ``vmap`` over all ``Π m_i`` profiles (in chunks). Raises :class:`ACAInputError`
+        past :data:`MAX_TABLE_ENTRIES` before allocating anything.
         """
-        table = self._compiled("payoffs")(jnp.asarray(self.profiles()))  # (profiles, n)
-        return np.asarray(table).T.reshape((len(self.players), *self.shape))
+        return self._table("payoffs")
 
     def success_tensor(self) -> np.ndarray:
-        """``B_i`` at every profile, shape ``(n_players, m_1, ..., m_n)``."""
-        table = self._compiled("success_at")(jnp.asarray(self.profiles()))
+        """``B_i`` at every profile, shape ``(n_players, m_1, ..., m_n)`` (same size limit)."""
+        return self._table("success_at")
+
+    def _table(self, method: str) -> np.ndarray:
+        self.check_table_size("payoff_tensor" if method == "payoffs" else "success_tensor")
+        table = self._compiled(method)(jnp.asarray(self.profiles()))  # (profiles, n)
         return np.asarray(table).T.reshape((len(self.players), *self.shape))
 
     def _compiled(self, method: str):
-        """``jit(vmap(self.<method>))``, compiled once per game and method."""
+        """``jit`` of ``self.<method>`` mapped over a batch of profiles in chunks, compiled once per
+        game and method."""
         cache = self.__dict__.setdefault("_jit_cache", {})
         if method not in cache:
-            cache[method] = jax.jit(jax.vmap(getattr(self, method)))
+            fn, chunk = getattr(self, method), self._chunk()
+            cache[method] = jax.jit(lambda profiles: jax.lax.map(fn, profiles, batch_size=chunk))
         return cache[method]
+
+    def _chunk(self) -> int:
+        """Profiles per vectorised chunk: :data:`TABLE_CHUNK`, fewer when the exact knapsack
+        enumerates ``2^P`` flip sets per collective."""
+        n_points = len(self.world.points)
+        if self.bound == "exact" and self._method == "exact":
+            per_profile = len(self.players) * 2**n_points * 2
+            return max(1, min(TABLE_CHUNK, TABLE_CHUNK * 2**12 // per_profile))
+        return TABLE_CHUNK
+
+    # -- deviation payoffs: games of any size --------------------------------------------------
+    def deviation_payoffs(self, profile, player) -> jax.Array:
+        """``u_p(b, a_{-p})`` for every option ``b`` of ``player`` (index or name) at the pure
+        ``profile``, shape ``(m_p,)``: one jitted ``vmap`` over ``p``'s menu against the others'
+        aggregate, computed once (module docstring).
+
+        >>> w = World(points=["a", "b"], labels=["n", "y"], base=[[0.3, 0.1], [0.2, 0.2]],
+        ...           landing={"g": [[0.5, 0.0], [0.3, 0.2]], "h": [[0.0, 0.0], [1.0, 0.0]]})
+        >>> i = Player("i", [Collective("i", 0.2, "g", target="y"),
+        ...                  Collective("i", 0.4, "g", target="y")], costs=[0.0, 0.3])
+        >>> j = Player("j", [Collective("j", 0.05, "h", target="n"),
+        ...                  Collective("j", 0.2, "h", target="n")], costs=[0.0, 0.1])
+        >>> game = ACAGame(w, [i, j])
+        >>> game.deviation_payoffs((1, 0), "j").tolist() == game.payoff_tensor()[1, 1, :].tolist()
+        True
+        """
+        p = self._player_index(player)
+        row = self._jitted("deviation_kernel")(jnp.asarray(self._check_profile(profile)), p)
+        return row[: self.shape[p]]
+
+    def all_deviation_payoffs(self, profiles) -> jax.Array:
+        """``D[p, b] = u_p(b, a_{-p})`` for every player and option: ``Σ m_i`` evaluations, shape
+        ``(n_players, max m_i)`` with ``-inf`` past a player's menu; a batch of profiles ``(B, n)``
+        gives ``(B, n_players, max m_i)``. ``D[p, a_p]`` is ``u_p(a)``, so the largest unilateral
+        gain at ``a`` is ``max_p (max_b D[p, b] - D[p, a_p])``.
+
+        >>> w = World(points=["a"], labels=["n", "y"], base=[[0.3, 0.2]], landing={"g": [[0.5, 0.5]]})
+        >>> menu = [Collective("c", 0.0, "g", target="y"), Collective("c", 0.1, "g", target="y")]
+        >>> game = ACAGame(w, [Player("p", menu, size_cost=1.0), Player("q", menu[:1])])
+        >>> game.all_deviation_payoffs((0, 0)).tolist()       # p: abstain 0, plant 0.1 -> 1 - 0.1
+        [[0.0, 0.9], [0.0, -inf]]
+        """
+        arr = self._check_profile(profiles, batched=True)
+        if arr.ndim == 1:
+            return self._jitted("all_deviation_kernel")(jnp.asarray(arr))
+        return self._jitted("batched_deviation_kernel")(jnp.asarray(arr))
+
+    def deviation_kernel(self, profile, player) -> jax.Array:
+        """Pure, traceable form of :meth:`deviation_payoffs`: ``profile`` ``(n,)`` and ``player``
+        may be traced; shape ``(max m_i,)`` with ``-inf`` past the player's menu. For solvers that
+        jit their own loops; no input checks."""
+        chosen = self._chosen(jnp.asarray(profile))
+        return self._deviations(player, chosen)
+
+    def all_deviation_kernel(self, profile) -> jax.Array:
+        """Pure, traceable form of :meth:`all_deviation_payoffs` for one profile (no checks)."""
+        chosen = self._chosen(jnp.asarray(profile))
+        players = jnp.arange(len(self.players))
+        return jax.lax.map(lambda p: self._deviations(p, chosen), players,
+                           batch_size=max(1, self._chunk() // max(self.shape)))
+
+    def batched_deviation_kernel(self, profiles) -> jax.Array:
+        """:meth:`all_deviation_kernel` over a batch of profiles ``(B, n)``, one at a time."""
+        return jax.lax.map(self.all_deviation_kernel, profiles)
+
+    def _chosen(self, profile):
+        """The profile's options as arrays and the aggregate planted mass ``Σ_j α_j E_j(a_j)``."""
+        planting, sizes, _, _, _ = self._menus.pick(profile)
+        return planting, sizes, jnp.einsum("k,kpl->pl", sizes, planting.planted)
+
+    def _deviations(self, p, chosen) -> jax.Array:
+        """``u_p(b, a_{-p})`` for every ``b`` of the padded menu of player ``p`` (``-inf`` padding)."""
+        menus, (planting, sizes, total) = self._menus, chosen
+        others_size = sizes.sum() - sizes[p]
+        others_mass = total - sizes[p] * planting.planted[p]
+        value = self.values[p]
+        size_cost = jnp.asarray([pl.size_cost for pl in self.players])[p]
+
+        def one(b):
+            option = jax.tree_util.tree_map(lambda x: x[p, b], menus.planting)
+            alpha = menus.sizes[p, b]
+            if self.bound == "closed_form":
+                rho = jax.vmap(conflict_pair, in_axes=(None, 0))(option, planting)
+                rho = jnp.where(menus.rows == p, 0.0, rho)
+                terms = jax.tree_util.tree_map(lambda x: x[p, b], menus.terms)
+                bystanders = 1.0 - others_size - terms.bystander_rate * alpha
+                against = (bystanders * terms.delta + alpha * terms.resistance) * terms.xi
+                against = against + rho @ sizes + self._kappa
+                bound = jnp.where(menus.covered[p, b], ratio_bound(alpha * terms.net_rate, against), 0.0)
+            else:  # the bound is a function of the training mass: evaluate it at P_b alone
+                mass = (1.0 - others_size - alpha) * self.world.base + others_mass + alpha * option.planted
+                alone = jax.tree_util.tree_map(lambda x: x[None], option)
+                bound = _bound_kernel(mass, alone, jnp.zeros(1), None, None, self._kappa, self.tau,
+                                      bound=self.bound, reading=self.reading, method=self._method)[0]
+            return value * bound - menus.costs[p, b] - size_cost * alpha
+
+        options = jnp.arange(menus.sizes.shape[1])
+        return jnp.where(options < menus.counts[p], jax.vmap(one)(options), -jnp.inf)
+
+    def _jitted(self, method: str):
+        cache = self.__dict__.setdefault("_jit_cache", {})
+        key = ("jit", method)
+        if key not in cache:
+            cache[key] = jax.jit(getattr(self, method))
+        return cache[key]
+
+    def _player_index(self, player) -> int:
+        names = [p.name for p in self.players]
+        if isinstance(player, str):
+            if player not in names:
+                raise ACAInputError(f"player: no player named {player!r}; the players are {names}")
+            return names.index(player)
+        if isinstance(player, (bool, np.bool_)) or not isinstance(player, (int, np.integer)):
+            raise ACAInputError(f"player: expected a player index (int) or name, got {player!r}")
+        if not 0 <= int(player) < len(names):
+            raise ACAInputError(f"player: index {int(player)} out of range 0..{len(names) - 1}")
+        return int(player)
+
+    def _check_profile(self, profile, batched: bool = False) -> np.ndarray:
+        """A pure profile (or a batch ``(B, n)`` if ``batched``) as an int32 array, range-checked."""
+        n = len(self.players)
+        try:
+            arr = np.asarray(profile)
+        except (TypeError, ValueError):
+            arr = np.asarray([], dtype=object)
+        ok_shape = arr.ndim == 1 or (batched and arr.ndim == 2)
+        if not ok_shape or arr.shape[-1] != n or not (arr.size == 0 or np.issubdtype(arr.dtype, np.integer)):
+            want = "(n_players,) or (batch, n_players)" if batched else "(n_players,)"
+            raise ACAInputError(
+                f"profile: expected option indices of shape {want} with n_players = {n}, got "
+                f"{profile!r:.200}"
+            )
+        bad = np.argwhere((arr < 0) | (arr >= np.asarray(self.shape)))
+        if bad.size:
+            where = tuple(int(i) for i in bad[0])
+            p = where[-1]
+            raise ACAInputError(
+                f"profile{list(where)}: option {int(arr[where])} out of range, player {p} "
+                f"({self.players[p].name!r}) has {self.shape[p]} options (0..{self.shape[p] - 1})"
+            )
+        return arr.astype(np.int32)
 
     def welfare(self, profile) -> float:
         """Sum of payoffs at a pure profile."""
         return float(jnp.sum(self.payoffs(profile)))
+
+
+def _magnitude(count: int) -> str:
+    """An exact integer for people: ``"46,656"`` or ``"1.27e30"`` (no float overflow)."""
+    if count < 10**7:
+        return f"{count:,}"
+    mantissa, exponent = format(Decimal(count), ".2e").lower().split("e")
+    return f"{mantissa}e{int(exponent)}"
 
 
 @functools.partial(jax.jit, static_argnames=("bound", "reading", "method"))

@@ -46,6 +46,7 @@ Both closed forms apply to planting strategies (``feature_label``, ``feature_onl
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import jax
@@ -106,15 +107,22 @@ def conflict_mass(world: World, collectives: Sequence[Collective]) -> jax.Array:
 
 
 def _conflict(p: Planting, relative: bool = True) -> jax.Array:
-    """``c[i, j, x] = max_{y∉T_i(x)} [E_j(x, y) - E_j(x, ℓ_i(x))]_+`` summed over ``X*_i``; with
-    ``relative=False`` the subtracted term is dropped (valid whatever label leads for ``i``)."""
-    own = jnp.take_along_axis(p.planted[None, :, :, :], p.label[:, None, :, None], axis=3)  # (i, j, P, 1)
-    own = own if relative else 0.0
-    excess = jnp.where(~p.target[:, None], p.planted[None] - own, 0.0)  # (i, j, P, L)
-    c = jnp.maximum(jnp.max(excess, axis=3), 0.0)
-    c = jnp.where(p.landing[:, None, :] > 0, c, 0.0)
-    rho = c.sum(axis=2)
+    """``ρ[i, j]`` (:func:`conflict_pair`) for every ordered pair of the stacked plantings ``p``;
+    zero diagonal."""
+    pair = functools.partial(conflict_pair, relative=relative)
+    rho = jax.vmap(jax.vmap(pair, in_axes=(None, 0)), in_axes=(0, None))(p, p)
     return rho * (1.0 - jnp.eye(rho.shape[0]))
+
+
+def conflict_pair(i: Planting, j: Planting, relative: bool = True) -> jax.Array:
+    """``ρ_ij = Σ_{x̃∈X*_i} max_{y∉T_i} [E_j(x̃, y) - E_j(x̃, ℓ_i(x̃))]_+`` for two single plantings
+    (no collective axis); with ``relative=False`` the subtracted term is dropped (valid whatever
+    label leads for ``i``)."""
+    own = jnp.take_along_axis(j.planted, i.label[:, None], axis=1)  # (P, 1): E_j(x̃, ℓ_i(x̃))
+    own = own if relative else 0.0
+    excess = jnp.where(~i.target, j.planted - own, 0.0)  # (P, L)
+    c = jnp.maximum(jnp.max(excess, axis=1), 0.0)
+    return jnp.sum(jnp.where(i.landing > 0, c, 0.0))
 
 
 def multi_closed_form(
