@@ -104,25 +104,30 @@ def _describe(c: Collective) -> str:
 
 
 class _Menus:
-    """Every option of every player resolved into padded arrays ``(n_players, max_options, ...)``."""
+    """Every option of every player resolved into padded arrays ``(n_players, max_options, ...)``.
 
-    def __init__(self, world: World, players: Sequence[Player]):
+    The closed-form terms (and their coverage mask) are resolved only when ``closed_form`` is set:
+    the other bounds never read them, and they cost more than the planting itself.
+    """
+
+    def __init__(self, world: World, players: Sequence[Player], closed_form: bool):
         width = max(len(p.options) for p in players)
         pad = lambda opts: list(opts) + [opts[-1]] * (width - len(opts))  # noqa: E731
         plantings, sizes, terms, covered, costs = [], [], [], [], []
         for p in players:
             opts = pad(p.options)
             plantings.append(_stack([plant(world, o) for o in opts]))
-            sizes.append(jnp.asarray([float(o.size) for o in opts]))
-            option_terms, option_covered = stacked_terms(world, opts)
-            terms.append(option_terms)
-            covered.append(option_covered)
-            costs.append(jnp.asarray(list(p.costs) + [p.costs[-1]] * (width - len(p.costs))))
+            sizes.append([float(o.size) for o in opts])
+            if closed_form:
+                option_terms, option_covered = stacked_terms(world, opts)
+                terms.append(option_terms)
+                covered.append(option_covered)
+            costs.append(list(p.costs) + [p.costs[-1]] * (width - len(p.costs)))
         self.planting = _stack(plantings)  # leaves (n, m, ...)
-        self.sizes = jnp.stack(sizes)
-        self.terms = _stack(terms)
-        self.covered = jnp.stack(covered)
-        self.costs = jnp.stack(costs)
+        self.sizes = jnp.asarray(sizes)
+        self.terms = _stack(terms) if closed_form else None
+        self.covered = jnp.stack(covered) if closed_form else None
+        self.costs = jnp.asarray(costs)
         self.counts = jnp.asarray([len(p.options) for p in players])
         self.rows = jnp.arange(len(players))
 
@@ -130,7 +135,8 @@ class _Menus:
         """Gather the options of a profile (one index per player)."""
         take = lambda x: x[self.rows, profile]  # noqa: E731
         return (jax.tree_util.tree_map(take, self.planting), take(self.sizes),
-                jax.tree_util.tree_map(take, self.terms), take(self.costs), take(self.covered))
+                jax.tree_util.tree_map(take, self.terms),
+                take(self.costs), None if self.covered is None else take(self.covered))
 
 
 def _stack(items):
@@ -186,7 +192,7 @@ class ACAGame:
                 f"players: the largest options' sizes sum to {largest:.3g} >= 1; every profile must "
                 "leave bystanders (Σ α_i < 1)"
             )
-        self._menus = _Menus(world, self.players)
+        self._menus = _Menus(world, self.players, closed_form=self.bound == "closed_form")
         self._kappa = slack(eps, reading)
         if v.is_concrete(eps) and float(eps) == 0.0:
             self._method = "bayes"  # Bayes-optimal learner: no knapsack
