@@ -229,8 +229,8 @@ class ACAGame:
             lo, hi = min(self.shape), max(self.shape)
             menus = f"{lo}" if lo == hi else f"{lo} to {hi}"
             raise ACAInputError(
-                f"{what}: the game has {_magnitude(self.n_profiles)} pure profiles ({len(self.players)} "
-                f"players with {menus} options each), {_magnitude(entries)} payoff entries, past the "
+                f"{what}: the game has {format_count(self.n_profiles)} pure profiles ({len(self.players)} "
+                f"players with {menus} options each), {format_count(entries)} payoff entries, past the "
                 f"budget MAX_TABLE_ENTRIES = {MAX_TABLE_ENTRIES:,} of aca_games.game; use "
                 "solvers.find_equilibrium(game), which never builds the table (best-response dynamics "
                 "certified by the Σ m_i deviation payoffs)"
@@ -434,7 +434,7 @@ class ACAGame:
         return float(jnp.sum(self.payoffs(profile)))
 
 
-def _magnitude(count: int) -> str:
+def format_count(count: int) -> str:
     """An exact integer for people: ``"46,656"`` or ``"1.27e30"`` (no float overflow)."""
     if count < 10**7:
         return f"{count:,}"

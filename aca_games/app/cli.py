@@ -145,8 +145,8 @@ def run(
         with out.status("computing success, bounds and critical masses..."):
             rows = single_collective_report(s)
             together = together_report(s)
-        with out.status("solving the default game: equilibria and best responses..."):
-            game = game_report(s)
+        with out.status("solving the default game: equilibria and best responses...") as status:
+            game = game_report(s, progress=lambda message: status.update(f"default game: {message}"))
     else:
         rows = single_collective_report(s)
         together = together_report(s)

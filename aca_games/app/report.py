@@ -46,6 +46,13 @@ DIGITS = 6
 #: How ``inf`` (an unreachable critical mass) is written in JSON.
 UNREACHABLE = "unreachable"
 
+#: Past these sizes the world is shown one row per signal instead of one row per point.
+WORLD_POINTS, WORLD_SIGNALS = 30, 8
+#: Past this many collectives the externality matrix is shown as its strongest entries.
+MATRIX_MAX = 10
+#: Externality entries listed for a large scenario (the JSON report has the whole matrix).
+EXTERNALITIES_SHOWN = 20
+
 BOUNDS = ("closed_form", "staircase", "finite_sample")
 CRITICAL = ("exact", "staircase", "closed_form")
 TOGETHER = ("per_point", "multi_closed_form", "bloc")
@@ -142,16 +149,35 @@ def render_together(report: dict, names: list[str]) -> list[Table]:
         table.add_column(header, justify="left" if header == "collective" else "right")
     for r in report["rows"]:
         table.add_row(escape(r["name"]), *(_fmt(r[k]) for k in ("success", *TOGETHER)))
-    matrix = Table(title="Externalities: change in the row's exact success when the column joins it",
-                   title_justify="left", header_style="bold")
-    matrix.add_column("")
-    for n in names:
-        matrix.add_column(escape(n), justify="right")
-    for n, row in zip(names, report["externalities"], strict=True):
-        cells = ["" if abs(x) < 1e-12 else (f"[green]+{x:.3f}[/]" if x > 0 else f"[red]{x:.3f}[/]")
-                 for x in row]
-        matrix.add_row(escape(n), *cells)
-    return [table, matrix]
+    return [table, externality_table(report["externalities"], names)]
+
+
+def externality_table(matrix, names: list[str]) -> Table:
+    """The externality matrix ``X[i][j]``; with more than :data:`MATRIX_MAX` collectives, its
+    :data:`EXTERNALITIES_SHOWN` largest entries in absolute value, one row per pair."""
+    import numpy as np
+
+    cell = lambda x: "" if abs(x) < 1e-12 else (f"[green]+{x:.3f}[/]" if x > 0 else f"[red]{x:.3f}[/]")  # noqa: E731
+    if len(names) <= MATRIX_MAX:
+        table = Table(title="Externalities: change in the row's exact success when the column joins it",
+                      title_justify="left", header_style="bold")
+        table.add_column("")
+        for n in names:
+            table.add_column(escape(n), justify="right")
+        for n, row in zip(names, matrix, strict=True):
+            table.add_row(escape(n), *(cell(x) for x in row))
+        return table
+    X = np.asarray(matrix, dtype=float)
+    nonzero = int((np.abs(X) >= 1e-12).sum())
+    order = np.argsort(-np.abs(X), axis=None, kind="stable")[: min(EXTERNALITIES_SHOWN, nonzero)]
+    table = Table(title=f"Externalities: the {len(order)} largest of {nonzero} nonzero changes in a "
+                  "collective's exact success when another joins it (all pairs in the JSON report)",
+                  title_justify="left", header_style="bold")
+    for header in ("collective", "when joined by", "change"):
+        table.add_column(header, justify="right" if header == "change" else "left")
+    for i, j in zip(*np.unravel_index(order, X.shape), strict=True):
+        table.add_row(escape(names[i]), escape(names[j]), cell(float(X[i, j])))
+    return table
 
 
 def meets(success_value: float, target_success: float) -> bool:
@@ -231,10 +257,14 @@ def render_table(rows: list[dict], target_success: float | None = None) -> Table
 
 
 def world_table(scenario: Scenario) -> Table:
-    """The world at a glance: base mass per label and landing mass per signal at every point."""
+    """The world at a glance: base mass per label and landing mass per signal at every point; for a
+    large world (more than :data:`WORLD_POINTS` points or :data:`WORLD_SIGNALS` signals) one row per
+    signal instead (:func:`signal_table`)."""
     import numpy as np
 
     world = scenario.world
+    if len(world.points) > WORLD_POINTS or len(world.signals) > WORLD_SIGNALS:
+        return signal_table(scenario)
     table = Table(
         title=f"World: {len(world.points)} points, {len(world.labels)} labels, {len(world.signals)} signals",
         title_justify="left",
@@ -253,6 +283,33 @@ def world_table(scenario: Scenario) -> Table:
             *(f"{x:.4f}" for x in base[i]),
             *(f"{landing[g][i]:.2f}" if landing[g][i] else "" for g in world.signals),
         )
+    return table
+
+
+def signal_table(scenario: Scenario) -> Table:
+    """One row per signal: its points, the base mass already there (``ξ``) and its label mix, the
+    landing label mix, and how many of the scenario's collectives plant on it."""
+    import numpy as np
+
+    world = scenario.world
+    base = np.asarray(world.base)
+    table = Table(
+        title=f"World: {len(world.points)} points, {len(world.labels)} labels, {len(world.signals)} "
+        "signals (one row per signal)",
+        title_justify="left",
+        header_style="bold",
+    )
+    for header in ("signal", "points", "ξ (base mass)", "base labels", "landing labels", "collectives"):
+        table.add_column(header, justify="left" if header == "signal" else "right")
+    mix = lambda v: " / ".join(f"{x:.2f}" for x in v / max(v.sum(), 1e-300))  # noqa: E731
+    for g in world.signals:
+        land = np.asarray(world.landing_table(g))
+        inside = land.sum(axis=1) > 0
+        users = sum(c.signal == g for c in scenario.collectives)
+        table.add_row(escape(g), str(int(inside.sum())), f"{base[inside].sum():.4f}",
+                      mix(base[inside].sum(axis=0)), mix(land.sum(axis=0)), str(users))
+    table.caption = "label mixes in the order " + " / ".join(escape(y) for y in world.labels)
+    table.caption_justify = "left"
     return table
 
 
