@@ -29,7 +29,6 @@ conflict masses ``ρ`` of ``p``'s option against the others' current options. De
 
 from __future__ import annotations
 
-import functools
 import itertools
 import math
 from collections.abc import Sequence
@@ -40,15 +39,16 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from aca_games import _game_kernels as kernels
 from aca_games import _validate as v
 from aca_games._errors import ACAInputError
-from aca_games.bounds.multi import b1_kernel, conflict_pair, per_point_kernel, stacked_terms
-from aca_games.bounds.population import ratio_bound
-from aca_games.bounds.smooth import check_tau, smooth_kernel
+from aca_games._game_kernels import GameArrays
+from aca_games.bounds.multi import stacked_terms
+from aca_games.bounds.smooth import check_tau
 from aca_games.collective import Collective
 from aca_games.learner import check_eps, slack
-from aca_games.oracle import EXACT_MAX_POINTS, success_kernel
-from aca_games.planting import Planting, plant
+from aca_games.oracle import EXACT_MAX_POINTS
+from aca_games.planting import plant
 from aca_games.world import World
 
 #: Payoff bounds available in games. "smooth" is the surrogate of the exact oracle (temperature tau).
@@ -103,40 +103,47 @@ def _describe(c: Collective) -> str:
     return f"{c.signal}:{label}@{float(c.size):g}"
 
 
-class _Menus:
+def _resolve(world: World, players: Sequence[Player], bound: str, kappa, tau) -> GameArrays:
     """Every option of every player resolved into padded arrays ``(n_players, max_options, ...)``.
 
-    The closed-form terms (and their coverage mask) are resolved only when ``closed_form`` is set:
+    The closed-form terms (and their coverage mask) are resolved only for ``bound="closed_form"``:
     the other bounds never read them, and they cost more than the planting itself.
     """
+    width = max(len(p.options) for p in players)
+    pad = lambda opts: list(opts) + [opts[-1]] * (width - len(opts))  # noqa: E731
+    closed_form = bound == "closed_form"
+    plantings, sizes, terms, covered, costs = [], [], [], [], []
+    for p in players:
+        opts = pad(p.options)
+        plantings.append(_stack([plant(world, o) for o in opts]))
+        sizes.append([float(o.size) for o in opts])
+        if closed_form:
+            option_terms, option_covered = stacked_terms(world, opts)
+            terms.append(option_terms)
+            covered.append(option_covered)
+        costs.append(pad(p.costs))
+    return GameArrays(
+        base=world.base,
+        planting=_stack(plantings),
+        sizes=jnp.asarray(sizes),
+        costs=jnp.asarray(costs),
+        terms=_stack(terms) if closed_form else None,
+        covered=jnp.stack(covered) if closed_form else None,
+        counts=jnp.asarray([len(p.options) for p in players]),
+        values=jnp.asarray([p.value for p in players]),
+        size_costs=jnp.asarray([p.size_cost for p in players]),
+        kappa=jnp.asarray(kappa, dtype=jnp.float64),
+        tau=jnp.asarray(tau, dtype=jnp.float64),
+    )
 
-    def __init__(self, world: World, players: Sequence[Player], closed_form: bool):
-        width = max(len(p.options) for p in players)
-        pad = lambda opts: list(opts) + [opts[-1]] * (width - len(opts))  # noqa: E731
-        plantings, sizes, terms, covered, costs = [], [], [], [], []
-        for p in players:
-            opts = pad(p.options)
-            plantings.append(_stack([plant(world, o) for o in opts]))
-            sizes.append([float(o.size) for o in opts])
-            if closed_form:
-                option_terms, option_covered = stacked_terms(world, opts)
-                terms.append(option_terms)
-                covered.append(option_covered)
-            costs.append(list(p.costs) + [p.costs[-1]] * (width - len(p.costs)))
-        self.planting = _stack(plantings)  # leaves (n, m, ...)
-        self.sizes = jnp.asarray(sizes)
-        self.terms = _stack(terms) if closed_form else None
-        self.covered = jnp.stack(covered) if closed_form else None
-        self.costs = jnp.asarray(costs)
-        self.counts = jnp.asarray([len(p.options) for p in players])
-        self.rows = jnp.arange(len(players))
 
-    def pick(self, profile):
-        """Gather the options of a profile (one index per player)."""
-        take = lambda x: x[self.rows, profile]  # noqa: E731
-        return (jax.tree_util.tree_map(take, self.planting), take(self.sizes),
-                jax.tree_util.tree_map(take, self.terms),
-                take(self.costs), None if self.covered is None else take(self.covered))
+def _pick(arrays: GameArrays, profile):
+    """The options of a profile (one index per player): plantings, sizes, terms, costs, coverage."""
+    rows = jnp.arange(arrays.sizes.shape[0])
+    take = lambda x: x[rows, profile]  # noqa: E731
+    return (jax.tree_util.tree_map(take, arrays.planting), take(arrays.sizes),
+            jax.tree_util.tree_map(take, arrays.terms), take(arrays.costs),
+            None if arrays.covered is None else take(arrays.covered))
 
 
 def _stack(items):
@@ -192,12 +199,14 @@ class ACAGame:
                 f"players: the largest options' sizes sum to {largest:.3g} >= 1; every profile must "
                 "leave bystanders (Σ α_i < 1)"
             )
-        self._menus = _Menus(world, self.players, closed_form=self.bound == "closed_form")
-        self._kappa = slack(eps, reading)
         if v.is_concrete(eps) and float(eps) == 0.0:
             self._method = "bayes"  # Bayes-optimal learner: no knapsack
         else:
             self._method = "exact" if len(world.points) <= EXACT_MAX_POINTS else "greedy"
+        #: Every option resolved into arrays (a pytree read by the kernels of ``_game_kernels``).
+        self.arrays = _resolve(world, self.players, self.bound, slack(eps, reading), self.tau)
+        #: The static part of the kernels: ``(bound, reading, oracle method)``.
+        self.config = (self.bound, self.reading, self._method)
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -206,7 +215,7 @@ class ACAGame:
 
     @property
     def values(self) -> jax.Array:
-        return jnp.asarray([p.value for p in self.players])
+        return self.arrays.values
 
     @property
     def n_profiles(self) -> int:
@@ -246,10 +255,11 @@ class ACAGame:
 
     def success_at(self, profile, sizes=None) -> jax.Array:
         """``B_i`` for every player at a profile (sizes optionally overridden, differentiable)."""
-        planting, option_sizes, terms, _, covered = self._menus.pick(jnp.asarray(profile))
+        planting, option_sizes, terms, _, covered = _pick(self.arrays, jnp.asarray(profile))
         alphas = option_sizes if sizes is None else jnp.asarray(sizes, dtype=jnp.float64)
-        return _bound_kernel(self.world.base, planting, alphas, terms, covered, self._kappa, self.tau,
-                             bound=self.bound, reading=self.reading, method=self._method)
+        bound, reading, method = self.config
+        return kernels.bound_kernel(self.world.base, planting, alphas, terms, covered, self.arrays.kappa,
+                                    self.arrays.tau, bound=bound, reading=reading, method=method)
 
     def payoffs(self, profile) -> jax.Array:
         """``u_i`` of every player at a pure profile (one option index per player)."""
@@ -257,10 +267,9 @@ class ACAGame:
 
     def payoffs_at(self, profile, sizes=None) -> jax.Array:
         """Payoffs at a profile with sizes optionally overridden (continuous games)."""
-        _, option_sizes, _, costs, _ = self._menus.pick(jnp.asarray(profile))
+        _, option_sizes, _, costs, _ = _pick(self.arrays, jnp.asarray(profile))
         alphas = option_sizes if sizes is None else jnp.asarray(sizes, dtype=jnp.float64)
-        size_costs = jnp.asarray([p.size_cost for p in self.players])
-        return self.values * self.success_at(profile, alphas) - costs - size_costs * alphas
+        return self.values * self.success_at(profile, alphas) - costs - self.arrays.size_costs * alphas
 
     def payoff_tensor(self) -> np.ndarray:
         """The normal form: ``U[i, a_1, ..., a_n] = u_i(a)``, shape ``(n_players, m_1, ..., m_n)``.
@@ -314,8 +323,8 @@ class ACAGame:
         True
         """
         p = self._player_index(player)
-        row = self._jitted("deviation_kernel")(jnp.asarray(self._check_profile(profile)), p)
-        return row[: self.shape[p]]
+        profile = jnp.asarray(self._check_profile(profile))
+        return kernels.deviation_row_jit(self.arrays, profile, p, self.config)[: self.shape[p]]
 
     def all_deviation_payoffs(self, profiles) -> jax.Array:
         """``D[p, b] = u_p(b, a_{-p})`` for every player and option: ``Σ m_i`` evaluations, shape
@@ -330,68 +339,25 @@ class ACAGame:
         [[0.0, 0.9], [0.0, -inf]]
         """
         arr = self._check_profile(profiles, batched=True)
-        if arr.ndim == 1:
-            return self._jitted("all_deviation_kernel")(jnp.asarray(arr))
-        return self._jitted("batched_deviation_kernel")(jnp.asarray(arr))
+        batch = jnp.asarray(arr.reshape(-1, len(self.players)))
+        out = kernels.deviation_tables(self.arrays, batch, self.config, self.deviation_chunk())
+        return out[0] if arr.ndim == 1 else out
 
     def deviation_kernel(self, profile, player) -> jax.Array:
-        """Pure, traceable form of :meth:`deviation_payoffs`: ``profile`` ``(n,)`` and ``player``
-        may be traced; shape ``(max m_i,)`` with ``-inf`` past the player's menu. For solvers that
-        jit their own loops; no input checks."""
-        chosen = self._chosen(jnp.asarray(profile))
-        return self._deviations(player, chosen)
+        """Pure, traceable form of :meth:`deviation_payoffs` (``profile`` and ``player`` may be
+        traced): shape ``(max m_i,)`` with ``-inf`` past the player's menu; no input checks. A
+        function of :attr:`arrays` and the static :attr:`config` only
+        (:func:`aca_games._game_kernels.deviation_row`), so loops jitted around it are shared by
+        every game of the same shapes."""
+        return kernels.deviation_row(self.arrays, profile, player, self.config)
 
     def all_deviation_kernel(self, profile) -> jax.Array:
         """Pure, traceable form of :meth:`all_deviation_payoffs` for one profile (no checks)."""
-        chosen = self._chosen(jnp.asarray(profile))
-        players = jnp.arange(len(self.players))
-        return jax.lax.map(lambda p: self._deviations(p, chosen), players,
-                           batch_size=max(1, self._chunk() // max(self.shape)))
+        return kernels.deviation_table(self.arrays, profile, self.config, self.deviation_chunk())
 
-    def batched_deviation_kernel(self, profiles) -> jax.Array:
-        """:meth:`all_deviation_kernel` over a batch of profiles ``(B, n)``, one at a time."""
-        return jax.lax.map(self.all_deviation_kernel, profiles)
-
-    def _chosen(self, profile):
-        """The profile's options as arrays and the aggregate planted mass ``Σ_j α_j E_j(a_j)``."""
-        planting, sizes, _, _, _ = self._menus.pick(profile)
-        return planting, sizes, jnp.einsum("k,kpl->pl", sizes, planting.planted)
-
-    def _deviations(self, p, chosen) -> jax.Array:
-        """``u_p(b, a_{-p})`` for every ``b`` of the padded menu of player ``p`` (``-inf`` padding)."""
-        menus, (planting, sizes, total) = self._menus, chosen
-        others_size = sizes.sum() - sizes[p]
-        others_mass = total - sizes[p] * planting.planted[p]
-        value = self.values[p]
-        size_cost = jnp.asarray([pl.size_cost for pl in self.players])[p]
-
-        def one(b):
-            option = jax.tree_util.tree_map(lambda x: x[p, b], menus.planting)
-            alpha = menus.sizes[p, b]
-            if self.bound == "closed_form":
-                rho = jax.vmap(conflict_pair, in_axes=(None, 0))(option, planting)
-                rho = jnp.where(menus.rows == p, 0.0, rho)
-                terms = jax.tree_util.tree_map(lambda x: x[p, b], menus.terms)
-                bystanders = 1.0 - others_size - terms.bystander_rate * alpha
-                against = (bystanders * terms.delta + alpha * terms.resistance) * terms.xi
-                against = against + rho @ sizes + self._kappa
-                bound = jnp.where(menus.covered[p, b], ratio_bound(alpha * terms.net_rate, against), 0.0)
-            else:  # the bound is a function of the training mass: evaluate it at P_b alone
-                mass = (1.0 - others_size - alpha) * self.world.base + others_mass + alpha * option.planted
-                alone = jax.tree_util.tree_map(lambda x: x[None], option)
-                bound = _bound_kernel(mass, alone, jnp.zeros(1), None, None, self._kappa, self.tau,
-                                      bound=self.bound, reading=self.reading, method=self._method)[0]
-            return value * bound - menus.costs[p, b] - size_cost * alpha
-
-        options = jnp.arange(menus.sizes.shape[1])
-        return jnp.where(options < menus.counts[p], jax.vmap(one)(options), -jnp.inf)
-
-    def _jitted(self, method: str):
-        cache = self.__dict__.setdefault("_jit_cache", {})
-        key = ("jit", method)
-        if key not in cache:
-            cache[key] = jax.jit(getattr(self, method))
-        return cache[key]
+    def deviation_chunk(self) -> int:
+        """Players per vectorised chunk of the deviation table (each evaluates its whole menu)."""
+        return max(1, min(len(self.players), self._chunk() // max(self.shape)))
 
     def _player_index(self, player) -> int:
         names = [p.name for p in self.players]
@@ -440,16 +406,3 @@ def format_count(count: int) -> str:
         return f"{count:,}"
     mantissa, exponent = format(Decimal(count), ".2e").lower().split("e")
     return f"{mantissa}e{int(exponent)}"
-
-
-@functools.partial(jax.jit, static_argnames=("bound", "reading", "method"))
-def _bound_kernel(base, planting: Planting, sizes, terms, covered, kappa, tau, *, bound, reading, method):
-    """``B_i`` for all players from arrays: the oracle, the per-point bound, B1 or the surrogate."""
-    if bound == "exact":
-        return success_kernel(base, planting, sizes, kappa, reading=reading,
-                              method=method, bayes=method == "bayes")
-    if bound == "per_point":
-        return per_point_kernel(base, planting, sizes, kappa)
-    if bound == "smooth":
-        return smooth_kernel(base, planting, sizes, kappa, tau)
-    return b1_kernel(planting, terms, covered, sizes, kappa)

@@ -19,6 +19,7 @@ another folder, or to ``off`` to disable the cache.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
@@ -148,9 +149,10 @@ def run(
         with out.status("solving the default game: equilibria and best responses...") as status:
             game = game_report(s, progress=lambda message: status.update(f"default game: {message}"))
     else:
-        rows = single_collective_report(s)
-        together = together_report(s)
-        game = game_report(s)
+        with _native_stdout_to_stderr():  # keep stdout pure JSON
+            rows = single_collective_report(s)
+            together = together_report(s)
+            game = game_report(s)
     document = to_json(rows, s, together=together, game=game)
     if json_:
         sys.stdout.write(document + "\n")
@@ -167,6 +169,24 @@ def run(
         _write(target, document + "\n")
         if not json_:
             out.print(f"wrote {target}", highlight=False, markup=False)
+
+
+@contextlib.contextmanager
+def _native_stdout_to_stderr():
+    """Send what native libraries print on file descriptor 1 to stderr (HiGHS prints a banner the
+    first time a solver object is created); Python's own ``sys.stdout`` is untouched."""
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no file descriptor 1 to protect
+        yield
+        return
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def _write(path: Path, text: str | None = None) -> None:

@@ -30,13 +30,16 @@ import json
 import math
 from typing import TYPE_CHECKING
 
+import numpy as np
 from rich.markup import escape
 from rich.table import Table
 
 from aca_games import bounds, critical_mass, externalities, success
 from aca_games._errors import ACAInputError
 from aca_games.bounds import finite_sample as _finite_sample_api
-from aca_games.critical_mass import TARGET_TOL
+from aca_games.critical_mass import TARGET_TOL, critical_masses
+from aca_games.interaction import success_alone
+from aca_games.planting import sizes_of
 
 if TYPE_CHECKING:
     from aca_games.app.scenario import Scenario
@@ -56,6 +59,8 @@ EXTERNALITIES_SHOWN = 20
 BOUNDS = ("closed_form", "staircase", "finite_sample")
 CRITICAL = ("exact", "staircase", "closed_form")
 TOGETHER = ("per_point", "multi_closed_form", "bloc")
+#: Strategies the closed form [HMMZ23] covers (the others get ``None`` and a note).
+CLOSED_FORM_STRATEGIES = ("feature_label", "feature_only")
 
 
 def single_collective_report(scenario: Scenario) -> list[dict]:
@@ -74,27 +79,29 @@ def single_collective_report(scenario: Scenario) -> list[dict]:
     world, collectives, a = scenario.world, list(scenario.collectives), scenario.analysis
     learner = {"eps": a.eps, "reading": a.reading}
     together = [float(x) for x in success(world, collectives, **learner)]
+    alone = success_alone(world, collectives, **learner)
+    each_alone = np.diag(np.asarray(sizes_of(collectives)))  # row k: only collective k acts
+    staircase = np.diag(np.asarray(bounds.per_point(world, collectives, sizes=each_alone, **learner)))
+    covered = [c.strategy in CLOSED_FORM_STRATEGIES for c in collectives]
+    closed = np.diag(np.asarray(bounds.multi_closed_form(world, collectives, sizes=each_alone, **learner)))
+    masses = {kind: critical_masses(world, collectives, a.target_success, kind, **learner)
+              for kind in ("exact", "staircase")}
+    inside = [c for c, ok in zip(collectives, covered, strict=True) if ok]
+    masses["closed_form"] = np.full(len(collectives), np.nan)
+    if inside:
+        masses["closed_form"][np.flatnonzero(covered)] = critical_masses(
+            world, inside, a.target_success, "closed_form", **learner)
     rows = []
-    for c, joint in zip(collectives, together, strict=True):
+    for k, c in enumerate(collectives):
         notes: list[str] = []
-        alone = float(success(world, [c], **learner)[0])
+        if not covered[k]:  # the closed form's own message says why it does not apply
+            _attempt(notes, "closed_form", bounds.closed_form, world, c, **learner)
+            _attempt(notes, "critical_mass[closed_form]", critical_mass, world, c, a.target_success,
+                     bound="closed_form", **learner)
         values = {
-            "closed_form": _attempt(notes, "closed_form", bounds.closed_form, world, c, **learner),
-            "staircase": float(bounds.staircase(world, c, **learner)),
+            "closed_form": float(closed[k]) if covered[k] else None,
+            "staircase": float(staircase[k]),
             "finite_sample": _finite_sample(notes, world, c, a, learner),
-        }
-        masses = {
-            kind: _attempt(
-                notes,
-                f"critical_mass[{kind}]",
-                critical_mass,
-                world,
-                c,
-                a.target_success,
-                bound=kind,
-                **learner,
-            )
-            for kind in CRITICAL
         }
         rows.append(
             {
@@ -103,11 +110,12 @@ def single_collective_report(scenario: Scenario) -> list[dict]:
                 "signal": c.signal,
                 "strategy": c.strategy,
                 "noise": float(c.noise),
-                "success": alone,
-                "success_together": joint,
-                "meets_target": meets(alone, a.target_success),
+                "success": float(alone[k]),
+                "success_together": together[k],
+                "meets_target": meets(float(alone[k]), a.target_success),
                 "bounds": values,
-                "critical_mass": masses,
+                "critical_mass": {kind: None if np.isnan(masses[kind][k]) else float(masses[kind][k])
+                                  for kind in CRITICAL},
                 "notes": notes,
             }
         )
@@ -155,8 +163,6 @@ def render_together(report: dict, names: list[str]) -> list[Table]:
 def externality_table(matrix, names: list[str]) -> Table:
     """The externality matrix ``X[i][j]``; with more than :data:`MATRIX_MAX` collectives, its
     :data:`EXTERNALITIES_SHOWN` largest entries in absolute value, one row per pair."""
-    import numpy as np
-
     cell = lambda x: "" if abs(x) < 1e-12 else (f"[green]+{x:.3f}[/]" if x > 0 else f"[red]{x:.3f}[/]")  # noqa: E731
     if len(names) <= MATRIX_MAX:
         table = Table(title="Externalities: change in the row's exact success when the column joins it",
@@ -260,8 +266,6 @@ def world_table(scenario: Scenario) -> Table:
     """The world at a glance: base mass per label and landing mass per signal at every point; for a
     large world (more than :data:`WORLD_POINTS` points or :data:`WORLD_SIGNALS` signals) one row per
     signal instead (:func:`signal_table`)."""
-    import numpy as np
-
     world = scenario.world
     if len(world.points) > WORLD_POINTS or len(world.signals) > WORLD_SIGNALS:
         return signal_table(scenario)
@@ -289,8 +293,6 @@ def world_table(scenario: Scenario) -> Table:
 def signal_table(scenario: Scenario) -> Table:
     """One row per signal: its points, the base mass already there (``ξ``) and its label mix, the
     landing label mix, and how many of the scenario's collectives plant on it."""
-    import numpy as np
-
     world = scenario.world
     base = np.asarray(world.base)
     table = Table(

@@ -26,6 +26,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from aca_games import ACAGame, ACAInputError
+from aca_games._game_kernels import deviation_row, deviation_table
+from aca_games.game import format_count
 from solvers._payoffs import payoff_tensor
 
 #: Mixed product profiles of an ``ACAGame`` are checked exactly by enumerating the product of their
@@ -38,24 +40,32 @@ PROB_TOL = 1e-9
 
 
 class GameOracle:
-    """Deviation payoffs of an :class:`~aca_games.ACAGame` (see the module docstring)."""
+    """Deviation payoffs of an :class:`~aca_games.ACAGame` (see the module docstring).
+
+    ``row_fn(arrays, profile, player, config)`` and ``table_fn(arrays, profile, config)`` are
+    module-level pure functions and ``config`` is hashable, so solvers jit loops around them with
+    both as static arguments: one compiled program per shape, shared by every game.
+    """
 
     def __init__(self, game: ACAGame):
         self.game = game
         self.shape = game.shape
         self.names = [p.name for p in game.players]
-
-    def row(self, profile, player):
-        """``(width,)``: player's deviation payoffs; traceable."""
-        return self.game.deviation_kernel(profile, player)
-
-    def table(self, profile):
-        """``(n, width)``: every player's deviation payoffs; traceable."""
-        return self.game.all_deviation_kernel(profile)
+        self.arrays = game.arrays
+        self.config = (game.config, game.deviation_chunk())
+        self.row_fn, self.table_fn = _game_row, _game_table
 
     def tables(self, profiles: np.ndarray) -> np.ndarray:
         """``(B, n, width)`` for a batch of profiles, as a numpy array."""
         return _in_chunks(lambda chunk: np.asarray(self.game.all_deviation_payoffs(chunk)), profiles)
+
+
+def _game_row(arrays, profile, player, config):
+    return deviation_row(arrays, profile, player, config[0])
+
+
+def _game_table(arrays, profile, config):
+    return deviation_table(arrays, profile, config[0], config[1])
 
 
 class ArrayOracle:
@@ -66,41 +76,43 @@ class ArrayOracle:
         self.shape = P.shape[1:]
         self.names = [f"player {p}" for p in range(len(self.shape))]
         n = len(self.shape)
-        self._flat = jnp.asarray(P.reshape(n, -1))
-        self._strides = jnp.asarray([math.prod(self.shape[p + 1 :]) for p in range(n)])
-        self._counts = jnp.asarray(self.shape)
-        self._table = jax.jit(self.table)
-
-    def row(self, profile, player):
-        profile = jnp.asarray(profile)
-        options = jnp.arange(max(self.shape))
-        own = jnp.minimum(options, self._counts[player] - 1)
-        index = profile @ self._strides + (own - profile[player]) * self._strides[player]
-        return jnp.where(options < self._counts[player], self._flat[player, index], -jnp.inf)
-
-    def table(self, profile):
-        return jax.vmap(lambda p: self.row(profile, p))(jnp.arange(len(self.shape)))
+        strides = [math.prod(self.shape[p + 1 :]) for p in range(n)]
+        self.arrays = (jnp.asarray(P.reshape(n, -1)), jnp.asarray(strides), jnp.asarray(self.shape))
+        self.config = max(self.shape)  # the padded menu width
+        self.row_fn, self.table_fn = _array_row, _array_table
 
     def tables(self, profiles: np.ndarray) -> np.ndarray:
-        return _in_chunks(lambda chunk: np.asarray(jax.vmap(self._table)(jnp.asarray(chunk))), profiles)
+        return _in_chunks(lambda chunk: np.asarray(_array_tables(self.arrays, chunk, self.config)), profiles)
+
+
+def _array_row(arrays, profile, player, width):
+    flat, strides, counts = arrays
+    profile = jnp.asarray(profile)
+    options = jnp.arange(width)
+    own = jnp.minimum(options, counts[player] - 1)
+    index = profile @ strides + (own - profile[player]) * strides[player]
+    return jnp.where(options < counts[player], flat[player, index], -jnp.inf)
+
+
+def _array_table(arrays, profile, width):
+    return jax.vmap(lambda p: _array_row(arrays, profile, p, width))(jnp.arange(arrays[0].shape[0]))
+
+
+@functools.partial(jax.jit, static_argnames=("width",))
+def _array_tables(arrays, profiles, width):
+    return jax.vmap(lambda prof: _array_table(arrays, prof, width))(profiles)
 
 
 def _in_chunks(fn, profiles: np.ndarray) -> np.ndarray:
     profiles = np.asarray(profiles, dtype=np.int32)
-    return np.concatenate(
-        [fn(profiles[s : s + PROFILE_CHUNK]) for s in range(0, len(profiles), PROFILE_CHUNK)]
-    )
-
-
-@functools.lru_cache(maxsize=16)
-def _game_oracle(game: ACAGame) -> GameOracle:
-    return GameOracle(game)
+    chunks = range(0, len(profiles), PROFILE_CHUNK)
+    return np.concatenate([fn(profiles[s : s + PROFILE_CHUNK]) for s in chunks])
 
 
 def oracle_of(game) -> GameOracle | ArrayOracle:
-    """The deviation oracle of an ``ACAGame`` (cached per game) or of a payoff tensor."""
+    """The deviation oracle of an ``ACAGame`` or of a payoff tensor."""
     if isinstance(game, ACAGame):
-        return _game_oracle(game)
+        return GameOracle(game)
     return ArrayOracle(game)
 
 
@@ -192,7 +204,7 @@ def game_regrets(game, profile) -> np.ndarray:
     count = math.prod(len(s) for s in supports)
     if count > MAX_SUPPORT_PROFILES:
         raise ACAInputError(
-            f"profile: the mixed profile's supports span {count:.3g} pure profiles, past "
+            f"profile: the mixed profile's supports span {format_count(count)} pure profiles, past "
             f"MAX_SUPPORT_PROFILES = {MAX_SUPPORT_PROFILES:,} of solvers.equilibrium._deviations; "
             "exact regrets of a large game need a pure profile or small supports"
         )

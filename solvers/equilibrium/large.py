@@ -137,33 +137,20 @@ def find_equilibrium(
         "tol": tol,
     }
 
-    found, dyn = _best_response_dynamics(oracle, profile, tol, rng, max_sweeps, restarts, say)
+    settled, last, dyn = _best_response_dynamics(oracle, profile, tol, rng, max_sweeps, restarts, say)
     stats.update(dyn)
-    if found is not None or regret_rounds == 0:
-        found = np.asarray(dyn["last_profile"]) if found is None else found
-        gains = _pure_gains(oracle, found)
+    if settled or regret_rounds == 0:
+        gains = _pure_gains(oracle, last)
         if gains.max() <= tol or regret_rounds == 0:
-            return _pure_solution(found, gains, tol, stats, t0)
-    profiles, weights, cce = _no_regret(
-        oracle, found if found is not None else profile, tol, rng, regret_rounds, say
-    )
+            return _finish(tuple(int(a) for a in last), gains, tol, stats, t0, "best_response_dynamics")
+    profiles, weights, cce = _no_regret(oracle, last, tol, rng, regret_rounds, say)
     stats.update(cce)
-    gains = correlated_gains(oracle, profiles, weights).max(axis=1)
-    if len(profiles) == 1:
-        return _pure_solution(profiles[0], gains, tol, stats, t0)
+    gains = np.maximum(correlated_gains(oracle, profiles, weights).max(axis=1), 0.0)
+    if len(profiles) == 1:  # the distribution is a point mass: a pure profile
+        return _finish(tuple(int(a) for a in profiles[0]), gains, tol, stats, t0, "regret_matching+lp")
     order = np.argsort(-weights, kind="stable")
     value = [(float(weights[k]), tuple(int(a) for a in profiles[k])) for k in order]
-    stats.update(
-        kind="coarse_correlated",
-        method="regret_matching+lp",
-        gains=gains.tolist(),
-        support=len(value),
-        seconds=time.perf_counter() - t0,
-    )
-    cert = max(float(gains.max()), 0.0)
-    return Solution(
-        value=value, status="converged" if cert <= tol else "max_iter", certificate=cert, stats=stats
-    )
+    return _finish(value, gains, tol, stats, t0, "regret_matching+lp")
 
 
 def _nonnegative(name, x, kind):
@@ -182,53 +169,56 @@ def _pure_gains(oracle, profile) -> np.ndarray:
     return np.maximum(gains_at(oracle.tables(profile), profile)[0].max(axis=1), 0.0)
 
 
-def _pure_solution(profile, gains, tol, stats, t0) -> Solution:
+def _finish(value, gains, tol, stats, t0, method) -> Solution:
+    """The Solution: a pure profile (a tuple) or a distribution (a list of ``(weight, profile)``)."""
     cert = float(np.max(gains))
-    stats = dict(stats, kind="pure", gains=np.asarray(gains).tolist(), seconds=time.perf_counter() - t0)
-    stats.setdefault("method", "best_response_dynamics")
-    stats.pop("last_profile", None)
+    stats = dict(
+        stats,
+        kind="pure" if isinstance(value, tuple) else "coarse_correlated",
+        method=method,
+        gains=np.asarray(gains).tolist(),
+        seconds=time.perf_counter() - t0,
+    )
+    if isinstance(value, list):
+        stats["support"] = len(value)
     return Solution(
-        value=tuple(int(a) for a in profile),
-        status="converged" if cert <= tol else "max_iter",
-        certificate=cert,
-        stats=stats,
+        value=value, status="converged" if cert <= tol else "max_iter", certificate=cert, stats=stats
     )
 
 
 # ------------------------------------------------------------------------ best-response dynamics
-@functools.lru_cache(maxsize=16)
-def _sweeper(oracle):
-    """One jitted sweep: players in ``order`` best respond in turn; moves only on gains > tol."""
+@functools.partial(jax.jit, static_argnames=("row", "config"))
+def _sweep(arrays, profile, order, tol, *, row, config):
+    """One sweep: players in ``order`` best respond in turn; a move only on a gain > ``tol``.
+    ``row(arrays, profile, player, config)`` is the oracle's deviation row (static)."""
 
-    def sweep(profile, order, tol):
-        def body(k, state):
-            prof, moves = state
-            p = order[k]
-            row = oracle.row(prof, p)
-            best = jnp.argmax(row).astype(prof.dtype)
-            move = row[best] - row[prof[p]] > tol
-            return prof.at[p].set(jnp.where(move, best, prof[p])), moves + move
+    def body(k, state):
+        prof, moves = state
+        p = order[k]
+        payoffs = row(arrays, prof, p, config)
+        best = jnp.argmax(payoffs).astype(prof.dtype)
+        move = payoffs[best] - payoffs[prof[p]] > tol
+        return prof.at[p].set(jnp.where(move, best, prof[p])), moves + move
 
-        return jax.lax.fori_loop(0, order.shape[0], body, (profile, jnp.int32(0)))
-
-    return jax.jit(sweep)
+    return jax.lax.fori_loop(0, order.shape[0], body, (profile, jnp.int32(0)))
 
 
 def _best_response_dynamics(oracle, profile, tol, rng, max_sweeps, restarts, say):
-    """A profile where a whole sweep made no move (or ``None``) and the run's statistics."""
-    sweep, n = _sweeper(oracle), len(oracle.shape)
+    """``(settled, last profile, statistics)``: ``settled`` when a whole sweep made no move."""
+    n = len(oracle.shape)
     seen: set[tuple[int, ...]] = set()
     stats = {"sweeps": 0, "restarts": 0, "cycles": 0, "moves": 0}
     current = jnp.asarray(profile, dtype=jnp.int32)
-    found = None
+    settled = False
     while stats["sweeps"] < max_sweeps:
-        current, moves = sweep(current, jnp.asarray(rng.permutation(n), dtype=jnp.int32), tol)
+        order = jnp.asarray(rng.permutation(n), dtype=jnp.int32)
+        current, moves = _sweep(oracle.arrays, current, order, tol, row=oracle.row_fn, config=oracle.config)
         moves = int(moves)
         stats["sweeps"] += 1
         stats["moves"] += moves
         say(f"best-response sweep {stats['sweeps']}: {moves} players moved")
         if moves == 0:
-            found = np.asarray(current)
+            settled = True
             break
         state = tuple(np.asarray(current).tolist())
         if state in seen:
@@ -240,41 +230,37 @@ def _best_response_dynamics(oracle, profile, tol, rng, max_sweeps, restarts, say
             current = jnp.asarray([rng.integers(m) for m in oracle.shape], dtype=jnp.int32)
             continue
         seen.add(state)
-    stats["last_profile"] = np.asarray(current).tolist()
-    return found, stats
+    return settled, np.asarray(current), stats
 
 
 # ------------------------------------------------------------------------ no-regret fallback
-@functools.lru_cache(maxsize=16)
-def _regret_rounds(oracle):
-    """Jitted ``scan`` of regret matching with sampled play; records each round's profile and gains."""
-    shape = np.asarray(oracle.shape)
-    valid = jnp.asarray(np.arange(shape.max())[None, :] < shape[:, None])
+@functools.partial(jax.jit, static_argnames=("table", "config"))
+def _regret_matching(arrays, valid, profile, regret, keys, *, table, config):
+    """``len(keys)`` rounds of regret matching with sampled play (``scan``); records each round's
+    profile and gains. ``table(arrays, profile, config)`` is the oracle's deviation table."""
     uniform = valid / valid.sum(axis=1, keepdims=True)
 
     def step(carry, key):
         profile, regret = carry
-        table = oracle.table(profile)
-        own = jnp.take_along_axis(table, profile[:, None], axis=1)
-        gains = jnp.where(valid, table - own, 0.0)
+        payoffs = table(arrays, profile, config)
+        own = jnp.take_along_axis(payoffs, profile[:, None], axis=1)
+        gains = jnp.where(valid, payoffs - own, 0.0)
         regret = regret + gains
         positive = jnp.maximum(regret, 0.0)
         total = positive.sum(axis=1, keepdims=True)
         probs = jnp.where(total > 0, positive / jnp.where(total > 0, total, 1.0), uniform)
-        keys = jax.random.split(key, probs.shape[0])
         logits = jnp.where(probs > 0, jnp.log(jnp.where(probs > 0, probs, 1.0)), -jnp.inf)
+        keys = jax.random.split(key, probs.shape[0])
         nxt = jax.vmap(jax.random.categorical)(keys, logits).astype(profile.dtype)
         return (nxt, regret), (profile, gains)
 
-    def run(profile, regret, keys):
-        return jax.lax.scan(step, (profile, regret), keys)
-
-    return jax.jit(run), valid
+    return jax.lax.scan(step, (profile, regret), keys)
 
 
 def _no_regret(oracle, start, tol, rng, rounds, say):
     """Support and weights of a CCE from regret matching + LP re-weighting, and statistics."""
-    run, valid = _regret_rounds(oracle)
+    shape = np.asarray(oracle.shape)
+    valid = jnp.asarray(np.arange(shape.max())[None, :] < shape[:, None])
     profile = jnp.asarray(start, dtype=jnp.int32)
     regret = jnp.zeros(valid.shape)
     key = jax.random.PRNGKey(int(rng.integers(2**31)))
@@ -285,7 +271,15 @@ def _no_regret(oracle, start, tol, rng, rounds, say):
     while stats["rounds"] < rounds:
         chunk = min(REGRET_CHUNK, rounds - stats["rounds"])
         key, sub = jax.random.split(key)
-        (profile, regret), (played, gains) = run(profile, regret, jax.random.split(sub, chunk))
+        (profile, regret), (played, gains) = _regret_matching(
+            oracle.arrays,
+            valid,
+            profile,
+            regret,
+            jax.random.split(sub, chunk),
+            table=oracle.table_fn,
+            config=oracle.config,
+        )
         seen_profiles.append(np.asarray(played))
         seen_gains.append(np.asarray(gains))
         stats["rounds"] += chunk
