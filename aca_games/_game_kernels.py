@@ -13,8 +13,8 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from aca_games.bounds.multi import b1_kernel, conflict_pair, per_point_kernel
-from aca_games.bounds.population import ClosedFormTerms, ratio_bound
+from aca_games.bounds.multi import b1_kernel, b1_value, conflict_pair, per_point_kernel
+from aca_games.bounds.population import ClosedFormTerms
 from aca_games.bounds.smooth import smooth_kernel
 from aca_games.oracle import success_kernel
 from aca_games.planting import Planting
@@ -80,10 +80,7 @@ def _row(arrays: GameArrays, chosen, p, config) -> jax.Array:
             rho = jax.vmap(conflict_pair, in_axes=(None, 0))(option, planting)
             rho = jnp.where(jnp.arange(sizes.shape[0]) == p, 0.0, rho)
             terms = jax.tree_util.tree_map(lambda x: x[p, b], arrays.terms)
-            bystanders = 1.0 - others_size - terms.bystander_rate * alpha
-            against = (bystanders * terms.delta + alpha * terms.resistance) * terms.xi
-            against = against + rho @ sizes + arrays.kappa
-            bound = jnp.where(arrays.covered[p, b], ratio_bound(alpha * terms.net_rate, against), 0.0)
+            bound = b1_value(terms, arrays.covered[p, b], alpha, others_size, rho @ sizes, arrays.kappa)
         else:  # a function of the training mass: evaluate p's bound alone at P_b (size 0 on P_b)
             mass = (1.0 - others_size - alpha) * arrays.base + others_mass + alpha * option.planted
             alone = jax.tree_util.tree_map(lambda x: x[None], option)

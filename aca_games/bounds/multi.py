@@ -181,11 +181,16 @@ def stacked_terms(world: World, collectives: Sequence[Collective]):
 
 def b1_kernel(p: Planting, terms: ClosedFormTerms, covered, sizes, kappa, clip=clip01) -> jax.Array:
     """:func:`multi_closed_form` from arrays: stacked plantings, terms and sizes ``(K,)``."""
-    others = sizes.sum() - sizes
-    bystanders = 1.0 - others - terms.bystander_rate * sizes
-    against = (bystanders * terms.delta + sizes * terms.resistance) * terms.xi
-    against = against + _conflict(p) @ sizes + kappa + terms.ties
-    return jnp.where(covered, ratio_bound(sizes * terms.net_rate, against, clip), 0.0)
+    return b1_value(terms, covered, sizes, sizes.sum() - sizes, _conflict(p) @ sizes, kappa, clip)
+
+
+def b1_value(terms: ClosedFormTerms, covered, size, others, conflict, kappa, clip=clip01) -> jax.Array:
+    """B1 of collective ``i`` from its terms (tie allowance included), its size ``α_i``, the others'
+    total size ``Σ_{j≠i} α_j`` and its conflict ``Σ_j ρ_ij α_j`` (elementwise over a leading axis)."""
+    bystanders = 1.0 - others - terms.bystander_rate * size
+    against = (bystanders * terms.delta + size * terms.resistance) * terms.xi
+    against = against + conflict + kappa + terms.ties
+    return jnp.where(covered, ratio_bound(size * terms.net_rate, against, clip), 0.0)
 
 
 def bloc(
