@@ -84,24 +84,20 @@ def single_collective_report(scenario: Scenario) -> list[dict]:
     staircase = np.diag(np.asarray(bounds.per_point(world, collectives, sizes=each_alone, **learner)))
     covered = [c.strategy in CLOSED_FORM_STRATEGIES for c in collectives]
     closed = np.diag(np.asarray(bounds.multi_closed_form(world, collectives, sizes=each_alone, **learner)))
-    masses = {kind: critical_masses(world, collectives, a.target_success, kind, **learner)
-              for kind in ("exact", "staircase")}
-    inside = [c for c, ok in zip(collectives, covered, strict=True) if ok]
-    masses["closed_form"] = np.full(len(collectives), np.nan)
-    if inside:
-        masses["closed_form"][np.flatnonzero(covered)] = critical_masses(
-            world, inside, a.target_success, "closed_form", **learner)
+    notes: list[list[str]] = [[] for _ in collectives]
+    for k, c in enumerate(collectives):
+        if not covered[k]:  # the closed form's own message says why it does not apply
+            _attempt(notes[k], "closed_form", bounds.closed_form, world, c, **learner)
+            _attempt(notes[k], "critical_mass[closed_form]", critical_mass, world, c, a.target_success,
+                     bound="closed_form", **learner)
+    masses = {kind: _critical_masses(notes, scenario, kind, covered if kind == "closed_form" else None)
+              for kind in CRITICAL}
     rows = []
     for k, c in enumerate(collectives):
-        notes: list[str] = []
-        if not covered[k]:  # the closed form's own message says why it does not apply
-            _attempt(notes, "closed_form", bounds.closed_form, world, c, **learner)
-            _attempt(notes, "critical_mass[closed_form]", critical_mass, world, c, a.target_success,
-                     bound="closed_form", **learner)
         values = {
             "closed_form": float(closed[k]) if covered[k] else None,
             "staircase": float(staircase[k]),
-            "finite_sample": _finite_sample(notes, world, c, a, learner),
+            "finite_sample": _finite_sample(notes[k], world, c, a, learner),
         }
         rows.append(
             {
@@ -116,10 +112,31 @@ def single_collective_report(scenario: Scenario) -> list[dict]:
                 "bounds": values,
                 "critical_mass": {kind: None if np.isnan(masses[kind][k]) else float(masses[kind][k])
                                   for kind in CRITICAL},
-                "notes": notes,
+                "notes": notes[k],
             }
         )
     return rows
+
+
+def _critical_masses(notes, scenario: Scenario, kind: str, members=None) -> np.ndarray:
+    """Critical masses of the collectives (``members``: a mask, default all), ``nan`` elsewhere; all
+    at once (:func:`aca_games.critical_mass.critical_masses`), or one at a time with a note for
+    each collective whose method does not apply (e.g. too many flippable points at ``ε > 0``)."""
+    cs, a = list(scenario.collectives), scenario.analysis
+    learner = {"eps": a.eps, "reading": a.reading}
+    index = [k for k in range(len(cs)) if members is None or members[k]]
+    out = np.full(len(cs), np.nan)
+    if not index:
+        return out
+    try:
+        chosen = [cs[k] for k in index]
+        out[index] = critical_masses(scenario.world, chosen, a.target_success, kind, **learner)
+    except ACAInputError:
+        for k in index:
+            value = _attempt(notes[k], f"critical_mass[{kind}]", critical_mass, scenario.world, cs[k],
+                             a.target_success, bound=kind, **learner)
+            out[k] = np.nan if value is None else value
+    return out
 
 
 def together_report(scenario: Scenario) -> dict:
