@@ -11,9 +11,20 @@ from aca_games import bounds  # noqa: E402
 from aca_games._errors import ACAInputError  # noqa: E402
 from aca_games.beliefs import Beliefs  # noqa: E402
 from aca_games.collective import Collective  # noqa: E402
-from aca_games.critical_mass import CriticalMass, critical_mass, critical_mass_result  # noqa: E402
+from aca_games.critical_mass import (  # noqa: E402
+    CriticalMass,
+    critical_mass,
+    critical_mass_result,
+    critical_masses,
+)
 from aca_games.game import ACAGame, Player  # noqa: E402
-from aca_games.interaction import Alignment, alignment, externalities  # noqa: E402
+from aca_games.interaction import (  # noqa: E402
+    Alignment,
+    alignment,
+    externalities,
+    pairwise_success,
+    success_alone,
+)
 from aca_games.learner import slack  # noqa: E402
 from aca_games.oracle import decisions, success  # noqa: E402
 from aca_games.planting import Planting, plant, plant_all  # noqa: E402
@@ -33,10 +44,13 @@ __all__ = [
     "bounds",
     "critical_mass",
     "critical_mass_result",
+    "critical_masses",
     "decisions",
     "externalities",
+    "pairwise_success",
     "plant",
     "plant_all",
     "slack",
     "success",
+    "success_alone",
 ]

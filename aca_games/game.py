@@ -59,6 +59,9 @@ GAME_BOUNDS = ("exact", "per_point", "closed_form", "smooth")
 MAX_TABLE_ENTRIES = 20_000_000
 #: Profiles evaluated per vectorised chunk when the normal form is built (bounds peak memory).
 TABLE_CHUNK = 4096
+#: Cells (option x point x label, or x flip set) per vectorised chunk of players in the deviation
+#: table (:meth:`ACAGame.deviation_chunk`): 4M float64 intermediates, ~32 MB each.
+DEVIATION_CELLS = 2**22
 
 
 @dataclass(frozen=True)
@@ -356,8 +359,16 @@ class ACAGame:
         return kernels.deviation_table(self.arrays, profile, self.config, self.deviation_chunk())
 
     def deviation_chunk(self) -> int:
-        """Players per vectorised chunk of the deviation table (each evaluates its whole menu)."""
-        return max(1, min(len(self.players), self._chunk() // max(self.shape)))
+        """Players per vectorised chunk of the deviation table: each evaluates its whole menu, on
+        ``(P, L)`` cells (times the ``n`` conflict rows of B1, or ``2^P`` flip sets for the exact
+        knapsack); a chunk holds about :data:`DEVIATION_CELLS` of them."""
+        n_points, n_labels = self.world.base.shape
+        per_option = n_points * n_labels
+        if self.bound == "closed_form":
+            per_option *= len(self.players)
+        elif self.bound == "exact" and self._method == "exact":
+            per_option = 2**n_points * 2
+        return max(1, min(len(self.players), DEVIATION_CELLS // (per_option * max(self.shape))))
 
     def _player_index(self, player) -> int:
         names = [p.name for p in self.players]
