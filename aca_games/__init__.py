@@ -1,56 +1,61 @@
 """aca-games: algorithmic collective action as games.
 
-Guarantees need float64, so importing the package enables JAX's 64-bit mode.
+Guarantees need float64, so importing the package enables JAX's 64-bit mode: at once if JAX is
+already imported, otherwise through ``JAX_ENABLE_X64``, which JAX reads when it is first imported.
+The public names are loaded on first use (PEP 562), so ``import aca_games`` does not import JAX and
+``aca-games --help`` starts in a fraction of a second.
 """
 
-import jax
+from __future__ import annotations
 
-jax.config.update("jax_enable_x64", True)
+import importlib
+import os
+import sys
 
-from aca_games import bounds  # noqa: E402
-from aca_games._errors import ACAInputError  # noqa: E402
-from aca_games.beliefs import Beliefs  # noqa: E402
-from aca_games.collective import Collective  # noqa: E402
-from aca_games.critical_mass import (  # noqa: E402
-    CriticalMass,
-    critical_mass,
-    critical_mass_result,
-    critical_masses,
-)
-from aca_games.game import ACAGame, Player  # noqa: E402
-from aca_games.interaction import (  # noqa: E402
-    Alignment,
-    alignment,
-    externalities,
-    pairwise_success,
-    success_alone,
-)
-from aca_games.learner import slack  # noqa: E402
-from aca_games.oracle import decisions, success  # noqa: E402
-from aca_games.planting import Planting, plant, plant_all  # noqa: E402
-from aca_games.world import World  # noqa: E402
+if "jax" in sys.modules:
+    sys.modules["jax"].config.update("jax_enable_x64", True)
+else:
+    os.environ["JAX_ENABLE_X64"] = "1"
 
-__all__ = [
-    "ACAGame",
-    "Player",
-    "ACAInputError",
-    "Alignment",
-    "Beliefs",
-    "Collective",
-    "CriticalMass",
-    "Planting",
-    "World",
-    "alignment",
-    "bounds",
-    "critical_mass",
-    "critical_mass_result",
-    "critical_masses",
-    "decisions",
-    "externalities",
-    "pairwise_success",
-    "plant",
-    "plant_all",
-    "slack",
-    "success",
-    "success_alone",
-]
+#: public name -> (module, attribute); attribute ``None`` means the module itself.
+_EXPORTS = {
+    "ACAGame": ("aca_games.game", "ACAGame"),
+    "Player": ("aca_games.game", "Player"),
+    "ACAInputError": ("aca_games._errors", "ACAInputError"),
+    "Alignment": ("aca_games.interaction", "Alignment"),
+    "Beliefs": ("aca_games.beliefs", "Beliefs"),
+    "Collective": ("aca_games.collective", "Collective"),
+    "Planting": ("aca_games.planting", "Planting"),
+    "World": ("aca_games.world", "World"),
+    "alignment": ("aca_games.interaction", "alignment"),
+    "bounds": ("aca_games.bounds", None),
+    "CriticalMass": ("aca_games.critical", "CriticalMass"),
+    "critical_mass": ("aca_games.critical", "critical_mass"),
+    "critical_mass_result": ("aca_games.critical", "critical_mass_result"),
+    "critical_masses": ("aca_games.critical", "critical_masses"),
+    "decisions": ("aca_games.oracle", "decisions"),
+    "externalities": ("aca_games.interaction", "externalities"),
+    "pairwise_success": ("aca_games.interaction", "pairwise_success"),
+    "plant": ("aca_games.planting", "plant"),
+    "plant_all": ("aca_games.planting", "plant_all"),
+    "slack": ("aca_games.learner", "slack"),
+    "success": ("aca_games.oracle", "success"),
+    "success_alone": ("aca_games.interaction", "success_alone"),
+}
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str):
+    try:
+        module, attribute = _EXPORTS[name]
+    except KeyError:
+        raise AttributeError(f"module 'aca_games' has no attribute {name!r}") from None
+    loaded = importlib.import_module(module)
+    value = loaded if attribute is None else getattr(loaded, attribute)
+    globals()[name] = value  # later lookups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

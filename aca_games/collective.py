@@ -125,6 +125,11 @@ class Collective:
             set_(self, "size", v.unit_interval(f"{self.name}.size", self.size, upper_open=True))
             set_(self, "noise", v.unit_interval(f"{self.name}.noise", self.noise))
 
+    def _repr_html_(self) -> str:
+        from aca_games._html import collective_html
+
+        return collective_html(self)
+
     def with_size(self, size) -> Collective:
         """The same collective with another size (traced sizes allowed, for ``grad``/``vmap``)."""
         return dataclasses.replace(self, size=size)

@@ -406,6 +406,11 @@ class ACAGame:
             )
         return arr.astype(np.int32)
 
+    def _repr_html_(self) -> str:
+        from aca_games._html import game_html
+
+        return game_html(self)
+
     def welfare(self, profile) -> float:
         """Sum of payoffs at a pure profile."""
         return float(jnp.sum(self.payoffs(profile)))

@@ -127,6 +127,11 @@ class World:
             object.__setattr__(world, key, val)
         return world
 
+    def _repr_html_(self) -> str:
+        from aca_games._html import world_html
+
+        return world_html(self)
+
     # -- derived quantities ----------------------------------------------------------------
     @property
     def signals(self) -> tuple[str, ...]:

@@ -261,3 +261,26 @@ def test_all_pure_profiles_enumerated_agree_with_exhaustive_deviations():
         table = np.asarray(game.all_deviation_payoffs(profile))
         for p in range(3):
             np.testing.assert_allclose(table[p], tensor[(p, *_deviated(profile, p, slice(None)))], atol=1e-12)
+
+
+def test_equilibria_command_falls_back_to_find_equilibrium(monkeypatch):
+    """Past the enumeration limit `aca-games equilibria` reports find_equilibrium's answer; here the
+    limit is lowered so the answer can be checked against every pure equilibrium of the table."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from aca_games.app.cli import app
+    from aca_games.app.commands import equilibria
+    from aca_games.app.game_report import default_game
+    from aca_games.app.scenario import default_scenario_path, load_scenario
+
+    monkeypatch.setattr(equilibria, "EXHAUSTIVE_MAX_PROFILES", 1)
+    result = CliRunner(env={"ACA_GAMES_JAX_CACHE": "off"}).invoke(app, ["equilibria", "smart_city", "--json"])
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.output)["equilibrium"]
+    assert found["status"] == "converged" and "find_equilibrium" in found["method"]
+    game = default_game(load_scenario(default_scenario_path()))
+    pure = {tuple(eq) for eq in solvers.pure_nash(game.payoff_tensor()).value}
+    chosen = tuple(p.option_names.index(found["value"]["profile"][p.name]) for p in game.players)
+    assert chosen in pure

@@ -337,11 +337,9 @@ def _paths(node, prefix=()):
         yield from _paths(child, (*prefix, key))
 
 
-@FUZZ
-@given(st.data())
-def test_fuzz_mutated_default_scenario(tmp_path, data):
-    """Replace, delete or add one value anywhere in the default scenario."""
-    doc = tomllib.loads(GOOD)
+def mutated(data, text: str, keys=KEYS, values=VALUES) -> dict:
+    """The parsed ``text`` with one to three values replaced, deleted or added anywhere."""
+    doc = tomllib.loads(text)
     for _ in range(data.draw(st.integers(1, 3))):
         paths = [p for p in _paths(doc) if p]
         where = data.draw(st.sampled_from(paths))
@@ -350,14 +348,21 @@ def test_fuzz_mutated_default_scenario(tmp_path, data):
             parent = parent[key]
         action = data.draw(st.sampled_from(["replace", "delete", "add"]))
         if action == "replace":
-            parent[where[-1]] = data.draw(VALUES)
+            parent[where[-1]] = data.draw(values)
         elif action == "delete":
             del parent[where[-1]]
         elif isinstance(parent, dict):
-            parent[data.draw(KEYS)] = data.draw(VALUES)
+            parent[data.draw(keys)] = data.draw(values)
         else:
-            parent.append(data.draw(VALUES))
-    _load_or_scenario_error(write(tmp_path, dumps(doc)))
+            parent.append(data.draw(values))
+    return doc
+
+
+@FUZZ
+@given(st.data())
+def test_fuzz_mutated_default_scenario(tmp_path, data):
+    """Replace, delete or add one value anywhere in the default scenario."""
+    _load_or_scenario_error(write(tmp_path, dumps(mutated(data, GOOD))))
 
 
 @FUZZ

@@ -1,7 +1,8 @@
 """Semantic checks of a parsed scenario, each problem as ``(field path, problem, fix)``.
 
-The schema in :mod:`aca_games.app.scenario` checks types and ranges; these functions check what a schema
-cannot: table shapes and totals, names that must exist in the world, and consistency between fields.
+The schema in :mod:`aca_games.app._scenario_schema` checks types and ranges; these functions check
+what a schema cannot: table shapes and totals, names that must exist in the world, and consistency
+between fields.
 They run before any model object is built, so every message can name the exact field.
 """
 
@@ -72,7 +73,9 @@ def _total_issue(path: str, table, *, at_most: bool = False) -> list:
     return []
 
 
-def _duplicates(path: str, names: Sequence[str]) -> list:
+def duplicate_issues(path: str, names: Sequence[str]) -> list[Issue]:
+    """``path: duplicate names [...]`` if a name repeats."""
+    names = list(names)
     seen = {n for n in names if names.count(n) > 1}
     return [(path, f"duplicate names {sorted(seen)}", "make every name unique")] if seen else []
 
@@ -83,7 +86,7 @@ def check_world(w) -> list[Issue]:
     n_labels = len(w.labels)
     if n_labels < 2:
         issues.append(("world.labels", f"{n_labels} label(s)", "name at least 2 labels"))
-    issues += _duplicates("world.labels", w.labels)
+    issues += duplicate_issues("world.labels", w.labels)
     if not w.signals:
         issues.append(("world.signals", "no signals", "add a [world.signals.<name>] table"))
     compact = w.table is None
@@ -111,7 +114,7 @@ def check_world(w) -> list[Issue]:
             return issues
         if not w.points:
             issues.append(("world.points", "empty", "name at least one relevant point"))
-        issues += _duplicates("world.points", w.points)
+        issues += duplicate_issues("world.points", w.points)
         issues += _shape_issues("world.base", w.base, len(w.points), n_labels, "point")
         if not issues:
             issues += _total_issue("world.base", w.base, at_most=True)
@@ -172,7 +175,7 @@ def check_world(w) -> list[Issue]:
                     "one name per row of `table`",
                 )
             )
-        issues += _duplicates("world.feature_names", w.feature_names)
+        issues += duplicate_issues("world.feature_names", w.feature_names)
     for name, sig in w.signals.items():
         path = f"world.signals.{field_path([name])}"
         if sig.landing is not None:
@@ -210,7 +213,8 @@ def check_world(w) -> list[Issue]:
     return issues
 
 
-def _choice_issue(path: str, value: str | None, options: Sequence[str], what: str) -> list:
+def choice_issue(path: str, value: str | None, options: Sequence[str], what: str) -> list[Issue]:
+    """``unknown <what> 'x'`` with the closest valid choice, or ``[]`` (also for ``None``)."""
     if value is None or value in options:
         return []
     close = difflib.get_close_matches(value, list(options), n=1)
@@ -218,43 +222,57 @@ def _choice_issue(path: str, value: str | None, options: Sequence[str], what: st
     return [(path, f"unknown {what} {value!r}", f"{hint}expected one of {list(options)}")]
 
 
+def option_name_issues(at: str, c, world: World) -> list[Issue]:
+    """Names an option (or a collective) sets, against the world and the model's choices; unset
+    (``None``) fields are skipped, so this also checks the defaults a version-2 collective gives."""
+    labels = world.labels
+    issues = choice_issue(f"{at}.signal", c.signal, world.signals, "signal")
+    issues += choice_issue(f"{at}.strategy", c.strategy, STRATEGIES, "strategy")
+    issues += choice_issue(f"{at}.noise_mode", c.noise_mode, NOISE_MODES, "noise mode")
+    for j, t in enumerate(c.target or ()):
+        issues += choice_issue(f"{at}.target[{j}]", t, labels, "label")
+    issues += choice_issue(f"{at}.label", c.label, labels, "label")
+    issues += choice_issue(f"{at}.misfire_label", c.misfire_label, labels, "label")
+    return issues
+
+
+def option_consistency_issues(at: str, c, labels: Sequence[str]) -> list[Issue]:
+    """A complete option: its variant, a non-empty target set, the planted label in it."""
+    issues = []
+    variants = VARIANTS.get(c.strategy, ())
+    if c.variant is not None and variants:
+        issues += choice_issue(f"{at}.variant", c.variant, variants, "variant")
+    if c.strategy != "erase" and not c.target:
+        issues.append(
+            (
+                f"{at}.target",
+                "the target set is empty",
+                f"name at least one label, e.g. target = [{labels[-1]!r}]",
+            )
+        )
+    if (
+        c.label is not None
+        and c.target
+        and c.label not in c.target
+        and c.strategy in ("feature_label", "feature_only")
+    ):
+        issues.append(
+            (
+                f"{at}.label",
+                f"planted label {c.label!r} is not in target {c.target}",
+                f"add {c.label!r} to target, or plant one of {c.target}",
+            )
+        )
+    return issues
+
+
 def check_collectives(specs: Sequence, world: World) -> list[Issue]:
     """Names (signal, labels, strategy, noise mode) against the world; label in target; Σ size < 1."""
-    issues = _duplicates("collectives[*].name", [c.name for c in specs])
-    labels = world.labels
+    issues = duplicate_issues("collectives[*].name", [c.name for c in specs])
     for i, c in enumerate(specs):
         at = f"collectives[{i}]"
-        issues += _choice_issue(f"{at}.signal", c.signal, world.signals, "signal")
-        issues += _choice_issue(f"{at}.strategy", c.strategy, STRATEGIES, "strategy")
-        issues += _choice_issue(f"{at}.noise_mode", c.noise_mode, NOISE_MODES, "noise mode")
-        variants = VARIANTS.get(c.strategy, ())
-        if c.variant is not None and variants:
-            issues += _choice_issue(f"{at}.variant", c.variant, variants, "variant")
-        for j, t in enumerate(c.target):
-            issues += _choice_issue(f"{at}.target[{j}]", t, labels, "label")
-        issues += _choice_issue(f"{at}.label", c.label, labels, "label")
-        issues += _choice_issue(f"{at}.misfire_label", c.misfire_label, labels, "label")
-        if c.strategy != "erase" and not c.target:
-            issues.append(
-                (
-                    f"{at}.target",
-                    "the target set is empty",
-                    f"name at least one label, e.g. target = [{labels[-1]!r}]",
-                )
-            )
-        if (
-            c.label is not None
-            and c.target
-            and c.label not in c.target
-            and c.strategy in ("feature_label", "feature_only")
-        ):
-            issues.append(
-                (
-                    f"{at}.label",
-                    f"planted label {c.label!r} is not in target {c.target}",
-                    f"add {c.label!r} to target, or plant one of {c.target}",
-                )
-            )
+        issues += option_name_issues(at, c, world)
+        issues += option_consistency_issues(at, c, world.labels)
     total = math.fsum(c.size for c in specs)
     if total >= 1:
         issues.append(
@@ -267,16 +285,17 @@ def check_collectives(specs: Sequence, world: World) -> list[Issue]:
     return issues
 
 
-def check_analysis(a) -> list[Issue]:
-    """``reading`` and ``eps`` together; ``n_test``/``delta`` only with ``N``."""
-    issues = _choice_issue("analysis.reading", a.reading, READINGS, "reading")
+def check_analysis(a, at: str = "analysis") -> list[Issue]:
+    """``reading`` and ``eps`` together; ``n_test``/``delta`` only with ``N`` (``at``: the table,
+    ``analysis`` in version 1, ``platform`` in version 2)."""
+    issues = choice_issue(f"{at}.reading", a.reading, READINGS, "reading")
     if not issues:
         try:
             check_eps(a.eps, a.reading)
         except ACAInputError as err:
             issues.append(
                 (
-                    "analysis.eps",
+                    f"{at}.eps",
                     str(err).removeprefix("eps: "),
                     "lower eps (tv needs eps < 0.5, huber eps < 1)",
                 )
@@ -286,7 +305,7 @@ def check_analysis(a) -> list[Issue]:
             if getattr(a, key) is not None:
                 issues.append(
                     (
-                        f"analysis.{key}",
+                        f"{at}.{key}",
                         "set without N",
                         f"add N = <platform users> to enable the finite-sample bound, or remove {key}",
                     )

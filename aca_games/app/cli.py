@@ -1,123 +1,127 @@
-"""The ``aca-games`` command.
+"""The ``aca-games`` command: one sub-command per question.
 
-``aca-games run [SCENARIO] [--json] [--out DIR]``
-    Load a scenario (default: the bundled smart-city one; a bundled name such as ``noisy_drivers``
-    works too), print the world and, for every collective, its exact success alone and together,
-    its bounds and critical masses. ``--json`` prints only the JSON report to stdout; ``--out DIR``
-    also writes ``DIR/report.json``.
-``aca-games validate SCENARIO``
-    Check a scenario file: ``ok: <name>: P points, L labels, K collectives`` or the problems.
-``aca-games scenarios``
-    List the bundled scenarios.
+``aca-games run [SCENARIO]``
+    The full report: the world and, for every collective, its exact success alone and together, its
+    bounds and critical masses, the collectives' game, its equilibria and best responses, the
+    minimum coalition. ``--out DIR`` also writes ``DIR/report.json`` and the figures of
+    :mod:`aca_games.app.plots` (PNG and SVG; ``--no-figures`` skips them).
+``aca-games best-response [SCENARIO] --player NAME [--against WHAT]``
+    What should this collective do? (:mod:`aca_games.app.commands.best_response`)
+``aca-games equilibria [SCENARIO]``
+    Pure and mixed equilibria, the configured profile, the price of anarchy
+    (:mod:`aca_games.app.commands.equilibria`).
+``aca-games coalition [SCENARIO] [--target S]``
+    Minimum joint sizes and the bloc to form (:mod:`aca_games.app.commands.coalition`).
+``aca-games critical-mass [SCENARIO] [--target S]``
+    Each collective's critical mass by every method (:mod:`aca_games.app.commands.critical_mass`).
+``aca-games validate SCENARIO``, ``aca-games scenarios``
+    Check a scenario file; list the bundled scenarios.
 
-Exit codes: 0 ok, 2 bad input (the message goes to stderr, no traceback), 1 internal error.
+Every question takes ``--json`` (stdout holds only the JSON document: solvers' own output is
+silenced), ``--out DIR`` (writes ``DIR/<command>.json``) and, where they matter, ``--eps``,
+``--reading`` and ``--target`` to override the file. ``-h`` is ``--help``; ``--version`` prints the
+version. Exit codes: 0 ok, 2 bad input (the message goes to stderr, no traceback), 1 internal error.
 
 Compiled JAX programs are cached on disk (``$XDG_CACHE_HOME/aca-games/jax``, by default
 ``~/.cache/aca-games/jax``) so repeated runs skip most compilation; set ``ACA_GAMES_JAX_CACHE`` to
-another folder, or to ``off`` to disable the cache.
+another folder, or to ``off`` to disable the cache. Nothing heavy is imported before a command runs,
+so ``aca-games --help`` does not load JAX or the solvers.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
-import os
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperCommand, TyperGroup
 
-from aca_games._errors import ACAInputError
+from aca_games.app.commands import best_response, coalition, critical_mass, equilibria
+from aca_games.app.commands._common import EpsOpt, JsonOpt, ReadingOpt, ScenarioArg, TargetOpt
+from aca_games.app.commands._common import console as _console
+from aca_games.app.commands._common import enable_jax_cache as _enable_jax_cache
+from aca_games.app.commands._common import fail_on_errors as _fail_on_errors
+from aca_games.app.commands._common import load as _load
+from aca_games.app.commands._common import resolve as _resolve
+from aca_games.app.commands._common import silenced as _silenced
+from aca_games.app.commands._common import write as _write
+
+
+def _blank_flag_metavars(params):
+    """No ``<bool>``/``<str>`` types in the help: flags take no value, and the positional scenario is
+    described by its name (``SCENARIO``) and its help text."""
+    for param in params:
+        if getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
+        elif param.param_type_name == "argument":
+            param.display_type_rich = lambda ctx: None
+    return params
+
+
+class _Command(TyperCommand):
+    def get_params(self, ctx):
+        return _blank_flag_metavars(super().get_params(ctx))
+
+
+class _Group(TyperGroup):
+    def get_params(self, ctx):
+        return _blank_flag_metavars(super().get_params(ctx))
+
 
 app = typer.Typer(
     name="aca-games",
-    help="Algorithmic collective action: exact success, bounds and critical mass for scenarios.",
+    help="Algorithmic collective action: ask a scenario's questions (exact success, bounds, critical "
+    "masses, best responses, equilibria, coalitions).",
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    cls=_Group,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
-def _console(stderr: bool = False) -> Console:
-    """A console on the current stdout/stderr; 160 columns wide when not writing to a terminal."""
-    stream = sys.stderr if stderr else sys.stdout
-    return Console(file=stream, width=None if stream.isatty() else 160, stderr=stderr)
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"aca-games {version('aca-games')}")
+        raise typer.Exit()
 
 
-ScenarioArg = Annotated[
-    str | None,
-    typer.Argument(
-        help="A scenario TOML file or a bundled scenario name (default: smart_city).",
-        show_default=False,
-    ),
-]
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+):
+    """Algorithmic collective action: ask a scenario's questions (exact success, bounds, critical
+    masses, best responses, equilibria, coalitions)."""
 
 
-def _fail_on_errors(fn):
-    """Map bad input to exit code 2 and anything unexpected to exit code 1."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        err = _console(stderr=True)
-        try:
-            return fn(*args, **kwargs)
-        except (typer.Exit, typer.Abort):
-            raise
-        except ACAInputError as e:
-            err.print(f"error: {e}", style="red", markup=False, highlight=False, soft_wrap=True)
-            raise typer.Exit(2) from None
-        except Exception as e:  # the CLI's last line of defence
-            err.print(f"internal error: {type(e).__name__}: {e}", style="red", markup=False, soft_wrap=True)
-            err.print("This is a bug; please report it with the scenario file.", style="red")
-            if os.environ.get("ACA_GAMES_DEBUG"):
-                raise
-            raise typer.Exit(1) from None
-
-    return wrapper
-
-
-def _resolve(scenario: str | None) -> Path:
-    from aca_games.app.scenario import bundled_scenarios, default_scenario_path
-
-    if scenario is None:
-        return default_scenario_path()
-    path = Path(scenario)
-    bundled = bundled_scenarios()
-    if not path.exists() and scenario in bundled:
-        return bundled[scenario]
-    return path
-
-
-def _enable_jax_cache() -> None:
-    setting = os.environ.get("ACA_GAMES_JAX_CACHE", "")
-    if setting.lower() in ("off", "0", "no", "false"):
-        return
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    folder = Path(setting) if setting else base / "aca-games" / "jax"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return
-    import jax
-
-    jax.config.update("jax_compilation_cache_dir", str(folder))
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
-    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
-
-
-@app.command()
+@app.command(cls=_Command)
 @_fail_on_errors
 def run(
     scenario: ScenarioArg = None,
-    json_: Annotated[bool, typer.Option("--json", help="Print only the JSON report.")] = False,
+    eps: EpsOpt = None,
+    reading: ReadingOpt = None,
+    target: TargetOpt = None,
+    json_: JsonOpt = False,
     out_dir: Annotated[
-        Path | None, typer.Option("--out", help="Write report.json here.", file_okay=False)
+        Path | None,
+        typer.Option(
+            "--out",
+            metavar="DIR",
+            help="Also write DIR/report.json and the figures (PNG, SVG).",
+            file_okay=False,
+        ),
     ] = None,
+    no_figures: Annotated[bool, typer.Option("--no-figures", help="With --out: skip the figures.")] = False,
 ):
-    """Evaluate every collective of a scenario: success, bounds, critical mass."""
+    """The full report: success, bounds and critical masses of every collective, the game, coalitions."""
     from aca_games.app.game_report import game_report, render_game
     from aca_games.app.report import (
         render_table,
@@ -127,12 +131,12 @@ def run(
         together_report,
         world_table,
     )
-    from aca_games.app.scenario import load_scenario
 
     out = _console()
-    s = load_scenario(_resolve(scenario))
-    if out_dir is not None:
-        _write(out_dir / "report.json")  # fail before computing
+    s = _load(scenario, eps, reading, target)
+    report_file = None if out_dir is None else out_dir / "report.json"
+    if report_file is not None:
+        _write(report_file)  # fail before computing
     _enable_jax_cache()
     if not json_:
         out.rule(f"[bold]{escape(s.name)}")
@@ -143,16 +147,17 @@ def run(
         a = s.analysis
         finite = f"N = {a.N}, n_test = {a.n_test}, δ = {a.delta}" if a.N else "off (no N)"
         out.print(f"Learner: ε = {a.eps:g} ({a.reading}); finite-sample bound: {finite}", highlight=False)
-        with out.status("computing success, bounds and critical masses..."):
-            rows = single_collective_report(s)
-            together = together_report(s)
-        with out.status("solving the default game: equilibria and best responses...") as status:
-            game = game_report(s, progress=lambda message: status.update(f"default game: {message}"))
-    else:
-        with _native_stdout_to_stderr():  # keep stdout pure JSON
-            rows = single_collective_report(s)
-            together = together_report(s)
-            game = game_report(s)
+    progress = _console(stderr=True)
+
+    def step(message: str):
+        return contextlib.nullcontext() if json_ else progress.status(message)
+
+    with step("computing success, bounds and critical masses..."), _silenced():
+        rows = single_collective_report(s)
+        together = together_report(s)
+    with step("solving the game: equilibria, best responses, minimum coalition...") as status, _silenced():
+        report_progress = None if json_ else (lambda message: status.update(f"game: {message}"))
+        game = game_report(s, progress=report_progress)
     document = to_json(rows, s, together=together, game=game)
     if json_:
         sys.stdout.write(document + "\n")
@@ -164,45 +169,35 @@ def run(
         )
         for table in render_together(together, [c.name for c in s.collectives]) + render_game(game):
             out.print(table)
-    if out_dir is not None:
-        target = out_dir / "report.json"
-        _write(target, document + "\n")
+    if report_file is not None:
+        _write(report_file, document + "\n")
         if not json_:
-            out.print(f"wrote {target}", highlight=False, markup=False)
+            out.print(f"wrote {report_file}", highlight=False, markup=False)
+        if not no_figures:
+            _write_figures(s, out_dir, out, quiet=json_)
 
 
-@contextlib.contextmanager
-def _native_stdout_to_stderr():
-    """Send what native libraries print on file descriptor 1 to stderr (HiGHS prints a banner the
-    first time a solver object is created); Python's own ``sys.stdout`` is untouched."""
-    sys.stdout.flush()
-    try:
-        saved = os.dup(1)
-    except OSError:  # no file descriptor 1 to protect
-        yield
+def _write_figures(s, out_dir: Path, out, quiet: bool) -> None:
+    from aca_games.app.plots import write_figures
+
+    if quiet:
+        write_figures(s, out_dir)
         return
-    try:
-        os.dup2(2, 1)
-        yield
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
+    with out.status("drawing figures..."):
+        paths = write_figures(s, out_dir)
+    out.print(f"wrote {len(paths)} figures (PNG and SVG) to {out_dir}", highlight=False, markup=False)
 
 
-def _write(path: Path, text: str | None = None) -> None:
-    """Create ``path``'s folder and write ``text`` (if given); an OSError is bad input (exit 2)."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if text is not None:
-            path.write_text(text, encoding="utf-8")
-    except OSError as e:
-        raise ACAInputError(f"--out: cannot write {path} ({e.strerror}); pick a writable folder") from None
+for _module in (best_response, equilibria, coalition, critical_mass):
+    app.command(name=_module.NAME, cls=_Command)(_module.command)
 
 
-@app.command()
+@app.command(cls=_Command)
 @_fail_on_errors
 def validate(
-    scenario: Annotated[str, typer.Argument(help="A scenario TOML file or a bundled name.")],
+    scenario: Annotated[
+        str, typer.Argument(metavar="SCENARIO", help="A scenario TOML file or a bundled name.")
+    ],
 ):
     """Check a scenario file and summarise it."""
     from aca_games.app.scenario import load_scenario
@@ -210,15 +205,20 @@ def validate(
     s = load_scenario(_resolve(scenario))
     w = s.world
     out = _console()
+    summary = f"ok: {s.name}: {len(w.points)} points, {len(w.labels)} labels, {len(s.collectives)} "
+    summary += "collectives"
+    if s.players:
+        options = sum(len(p.options) for p in s.players)
+        summary += f" (version 2: {options} options, beliefs for {len(s.beliefs)})"
     out.print(
-        f"ok: {s.name}: {len(w.points)} points, {len(w.labels)} labels, {len(s.collectives)} collectives",
+        summary,
         highlight=False,
         markup=False,
         soft_wrap=True,
     )
 
 
-@app.command()
+@app.command(cls=_Command)
 @_fail_on_errors
 def scenarios():
     """List the bundled scenarios (run one with `aca-games run NAME`)."""
@@ -233,6 +233,13 @@ def scenarios():
         s = load_scenario(path)
         table.add_row(name, s.name, str(len(s.collectives)), str(path))
     _console().print(table)
+
+
+# Commands with their own modules (logic there; registered here).
+from aca_games.app import simulate_cmd, sweep_cmd  # noqa: E402
+
+app.command(name="simulate", cls=_Command)(_fail_on_errors(simulate_cmd.simulate))
+app.command(name="sweep", cls=_Command)(_fail_on_errors(sweep_cmd.sweep))
 
 
 if __name__ == "__main__":  # pragma: no cover

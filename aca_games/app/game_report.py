@@ -44,6 +44,8 @@ if TYPE_CHECKING:
     from aca_games.app.scenario import Scenario
 
 ABSTAIN = "abstain"
+GAME_V1 = "Default game (menu: every signal, or abstain; payoff = exact success - size)"
+GAME_V2 = "The scenario's game (its menus; payoff = value × success - costs)"
 #: Reported coalition sizes are rounded up to this step (JSON keeps 6 decimals).
 SIZE_STEP = 1e-6
 #: Equilibria listed in the table (the JSON report has all of them).
@@ -56,8 +58,14 @@ ENUMERATE_MAX_PROFILES = 200_000
 
 
 def default_game(scenario: Scenario) -> ACAGame:
-    """The scenario's default game (see the module docstring); option 0 is the configured one."""
+    """The scenario's default game (see the module docstring); option 0 is the configured one.
+
+    A version-2 file states its own game (menus, values, costs): that game is returned instead, and
+    ``scenario.configured`` holds its configured profile.
+    """
     world, a = scenario.world, scenario.analysis
+    if scenario.players:
+        return ACAGame(world, scenario.players, bound=scenario.payoff, eps=a.eps, reading=a.reading)
     players = []
     for c in scenario.collectives:
         signals = [c.signal] + [g for g in world.signals if g != c.signal]
@@ -81,15 +89,18 @@ def game_report(scenario: Scenario, progress: Callable[[str], None] | None = Non
     say("building the default game (every signal, or abstain)...")
     game = default_game(scenario)
     names = [p.option_names for p in game.players]
-    configured = (0,) * len(game.players)
+    configured = tuple(scenario.configured or (0,) * len(game.players))
     deviations = np.asarray(game.all_deviation_payoffs(configured))
-    gains = deviations.max(axis=1) - deviations[:, 0]
+    now = deviations[np.arange(len(configured)), configured]
+    gains = deviations.max(axis=1) - now
     report = {
+        "game": GAME_V2 if scenario.players else GAME_V1,
+        "players": [p.name for p in game.players],
         "menus": [list(n) for n in names],
         "n_profiles": format_count(game.n_profiles),
         "configured_is_equilibrium": bool(gains.max() <= EQUILIBRIUM_TOL),
         "configured_gain": float(max(gains.max(), 0.0)),
-        "best_responses": _best_responses(game, deviations),
+        "best_responses": _best_responses(game, deviations, configured),
         "tol": EQUILIBRIUM_TOL,
     }
     if game.n_profiles <= ENUMERATE_MAX_PROFILES:
@@ -108,14 +119,15 @@ def _labelled(game: ACAGame, names, profile) -> dict:
     return {"profile": [names[i][a] for i, a in enumerate(profile)], "payoff": payoff.tolist()}
 
 
-def _best_responses(game: ACAGame, deviations: np.ndarray) -> list[dict]:
+def _best_responses(game: ACAGame, deviations: np.ndarray, configured) -> list[dict]:
     """Each player's best option against the configured profile (first in menu order on ties)."""
     out = []
     for i, p in enumerate(game.players):
         row = deviations[i, : len(p.options)]
         best = int(np.argmax(row))
         out.append({"collective": p.name, "best": p.option_names[best], "payoff": float(row[best]),
-                    "configured_payoff": float(row[0])})
+                    "configured": p.option_names[configured[i]],
+                    "configured_payoff": float(row[configured[i]])})
     return out
 
 
@@ -193,7 +205,7 @@ def coalition_report(scenario: Scenario) -> dict:
 def render_game(report: dict) -> list[Table]:
     """Rich tables: equilibria (and how they were found), best responses, the joint coalition."""
     found = report["pure_equilibria"]
-    title = "Default game (menu: every signal, or abstain; payoff = exact success - size): "
+    title = f"{report['game']}: "
     if report["method"] == "enumeration":
         title += f"{len(found)} pure Nash equilibria" + (f", first {SHOWN}" if len(found) > SHOWN else "")
     else:
@@ -213,7 +225,7 @@ def render_game(report: dict) -> list[Table]:
         eq_table.columns[0].header = "weight"
         rows = [(f"{d['weight']:.3f}", d["profile"], "") for d in distribution]
     for first, profile, payoffs in rows:
-        eq_table.add_row(first, escape(_profile_text(profile)), payoffs)
+        eq_table.add_row(first, escape(_profile_text(profile, report["players"])), payoffs)
     if not rows:
         eq_table.add_row("-", "no pure equilibrium", "")
     responses = report["best_responses"]
@@ -248,10 +260,10 @@ def _payoff_text(payoffs: list[float]) -> str:
     return f"total {sum(payoffs):.3f}; min {min(payoffs):.3f}, max {max(payoffs):.3f}"
 
 
-def _profile_text(profile: list[str]) -> str:
-    """A profile for people: every option when few players, else the options' counts."""
+def _profile_text(profile: list[str], players: list[str]) -> str:
+    """A profile for people: each player's option when few players, else the options' counts."""
     if len(profile) <= SHOWN:
-        return ", ".join(profile)
+        return "; ".join(f"{name}: {option}" for name, option in zip(players, profile, strict=True))
     counts: dict[str, int] = {}
     for option in profile:
         counts[option] = counts.get(option, 0) + 1

@@ -37,7 +37,7 @@ from rich.table import Table
 from aca_games import bounds, critical_mass, externalities, success
 from aca_games._errors import ACAInputError
 from aca_games.bounds import finite_sample as _finite_sample_api
-from aca_games.critical_mass import TARGET_TOL, critical_masses
+from aca_games.critical import TARGET_TOL, critical_masses
 from aca_games.interaction import success_alone
 from aca_games.planting import sizes_of
 
@@ -120,7 +120,7 @@ def single_collective_report(scenario: Scenario) -> list[dict]:
 
 def _critical_masses(notes, scenario: Scenario, kind: str, members=None) -> np.ndarray:
     """Critical masses of the collectives (``members``: a mask, default all), ``nan`` elsewhere; all
-    at once (:func:`aca_games.critical_mass.critical_masses`), or one at a time with a note for
+    at once (:func:`aca_games.critical_masses`), or one at a time with a note for
     each collective whose method does not apply (e.g. too many flippable points at ``ε > 0``)."""
     cs, a = list(scenario.collectives), scenario.analysis
     learner = {"eps": a.eps, "reading": a.reading}
@@ -204,7 +204,7 @@ def externality_table(matrix, names: list[str]) -> Table:
 
 
 def meets(success_value: float, target_success: float) -> bool:
-    """``S >= S*`` up to :data:`aca_games.critical_mass.TARGET_TOL` (sums of float masses)."""
+    """``S >= S*`` up to :data:`aca_games.critical.TARGET_TOL` (sums of float masses)."""
     return success_value >= target_success - TARGET_TOL
 
 

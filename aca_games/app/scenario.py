@@ -7,7 +7,7 @@ schema (unknown keys are rejected with the closest valid key suggested), then tu
 :class:`ScenarioError` (an :class:`~aca_games.ACAInputError`, hence a ``ValueError``) whose message
 names the file, the field path (``collectives[1].size``) and the fix.
 
-Format (compact world: relevant points, base mass and one landing table per signal)::
+Format version 1 (compact world: relevant points, base mass and one landing table per signal)::
 
     name = "Smart city"                       # optional, default: the file name
     description = "..."                       # optional
@@ -55,6 +55,45 @@ Full-table world (reduced with :meth:`World.from_table`): instead of ``points``,
     [world.signals.tag]
     map = [1, 1]
 
+Format version 2 (``version = 2`` at the top) states a game: per collective a ``menu`` of options,
+a ``value`` of success and a ``size_cost``, and its ``beliefs`` about the others; the platform's
+learner moves to ``[platform]`` (``eps``, ``reading``, ``N``, ``n_test``, ``delta``) and
+``[analysis]`` keeps ``target_success`` and the ``payoff`` measure. The world is the same. Options
+and beliefs are described in :mod:`aca_games.app._scenario_menus`; the README's scenario section
+and ``aca_games/scenarios/smart_city_v2.toml`` show a full file::
+
+    version = 2
+    [platform]
+    eps = 0.001
+    [analysis]
+    target_success = 0.9
+    payoff = "exact"                          # exact | per_point | closed_form
+
+    [[collectives]]
+    name = "Riverside tenants"
+    value = 1.0                               # v_i: what full success is worth
+    size_cost = 0.5                           # k_i: cost per unit of size
+    target = ["cooling"]                      # defaults for the options below
+    play = "tag"                              # the option played now (default: the first)
+    [[collectives.menu]]
+    name = "tag"
+    signal = "stillair_tag"
+    size = 0.06
+    [[collectives.menu]]
+    name = "recruit"
+    signal = "stillair_tag"
+    size = [0.02, 0.10]                       # a continuous choice, compared at `steps` sizes
+    steps = 5
+    cost = 0.01                               # payoff units
+    [collectives.beliefs]
+    kind = "intervals"                        # | total_mass | aggregate_conflict | prior | product_prior
+    [[collectives.beliefs.others]]
+    name = "Hillside seniors"
+    size = [0.02, 0.05]
+    options = ["form"]                        # default: its whole menu
+
+The payoff of a collective is ``value · S - cost - size_cost · size`` (:class:`aca_games.ACAGame`).
+
 Example:
     >>> s = load_scenario(default_scenario_path())
     >>> [c.name for c in s.collectives]
@@ -65,22 +104,29 @@ Example:
 
 from __future__ import annotations
 
-import difflib
+import dataclasses
 import tomllib
-import types
-import typing
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import ValidationError
 
 from aca_games._errors import ACAInputError
-from aca_games.app._scenario_checks import check_analysis, check_collectives, check_world, field_path
-from aca_games.collective import NOISE_MODES, STRATEGIES, Collective
-from aca_games.learner import READINGS
+from aca_games.app._scenario_checks import check_analysis, check_collectives, check_world
+from aca_games.app._scenario_menus import SizeRange, build_players, check_menus
+from aca_games.app._scenario_schema import (
+    Analysis,
+    _CollectiveSpec,
+    _ScenarioSpec,
+    _ScenarioV2Spec,
+    _WorldSpec,
+    validate,
+)
+from aca_games.beliefs import Beliefs
+from aca_games.collective import Collective
+from aca_games.game import Player
 from aca_games.planting import plant_all, sizes_of
 from aca_games.world import World
 
@@ -92,10 +138,10 @@ __all__ = [
     "default_scenario_path",
     "load_scenario",
     "scenario_from_dict",
+    "with_settings",
 ]
 
-Mass = Annotated[float, Field(ge=0.0, le=1.0)]
-Table = list[list[Mass]]
+VERSIONS = (1, 2)
 
 
 class ScenarioError(ACAInputError):
@@ -119,87 +165,24 @@ class ScenarioError(ACAInputError):
         super().__init__(message)
 
 
-# -- schema ---------------------------------------------------------------------------------------
-class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
-
-
-class _SignalSpec(_Spec):
-    landing: Table | None = Field(
-        None,
-        description="landing table m_g(x̃, y): one row per point, one column per label, "
-        "total exactly 1 (compact worlds)",
-    )
-    map: list[int] | None = Field(
-        None,
-        description="g(x) as 0-based row indices of `table`, one per feature (full-table worlds)",
-    )
-
-
-class _WorldSpec(_Spec):
-    labels: list[str] = Field(description='a list of >= 2 label names, e.g. ["routine", "cooling"]')
-    points: list[str] | None = Field(None, description="names of the relevant points")
-    base: Table | None = Field(
-        None,
-        description="base mass P0(x̃, y): one row per point, one column per label, "
-        "entries in [0, 1], total <= 1",
-    )
-    table: Table | None = Field(None, description="full joint table P0(x, y): one row per feature, total 1")
-    feature_names: list[str] | None = Field(None, description="one name per row of `table`")
-    n_features: int | None = Field(None, ge=1, description="size |X| of the full feature space")
-    idempotent: list[str] | None = Field(None, description="names of idempotent signals")
-    signals: dict[str, _SignalSpec] = Field(description="one [world.signals.<name>] table per signal")
-
-
-class _CollectiveSpec(_Spec):
-    name: str = Field(min_length=1, description="a unique display name")
-    size: float = Field(ge=0.0, lt=1.0, description="the population share α in [0, 1), e.g. 0.05")
-    signal: str = Field(description="the name of a signal in [world.signals]")
-    target: list[str] = Field(default_factory=list, description='target label names, e.g. ["cooling"]')
-    label: str | None = Field(None, description="the planted label, one of `target`")
-    strategy: str = Field("feature_label", description=f"one of {list(STRATEGIES)}")
-    variant: str | None = Field(None, description="feature_only only: 'hardt' or 'gbj'")
-    noise: float = Field(0.0, ge=0.0, le=1.0, description="the deviating fraction σ in [0, 1]")
-    noise_mode: str = Field("drop", description=f"one of {list(NOISE_MODES)}")
-    misfire_label: str | None = Field(None, description="the wrong label planted under misfire")
-
-    @field_validator("target", mode="before")
-    @classmethod
-    def _one_label(cls, value):
-        return [value] if isinstance(value, str) else value
-
-
-class Analysis(_Spec):
-    """What to compute: the learner, the success target and the optional finite-sample setting.
-
-    ``N`` switches on the finite-sample bound; ``n_test`` and ``delta`` then default to 2000 and
-    0.05 (setting them without ``N`` is an error, so nothing is silently ignored).
-    """
-
-    eps: float = Field(0.0, ge=0.0, description="the learner's suboptimality ε >= 0, e.g. 0.0")
-    reading: str = Field("huber", description=f"one of {list(READINGS)}")
-    target_success: float = Field(
-        0.9, gt=0.0, le=1.0, description="the success target S* in (0, 1], e.g. 0.9"
-    )
-    N: int | None = Field(None, ge=2, description="the number of platform users, an integer such as 100_000")
-    n_test: int | None = Field(None, ge=1, description="the number of test points, an integer")
-    delta: float | None = Field(
-        None, gt=0.0, lt=1.0, description="the failure probability δ in (0, 1), e.g. 0.05"
-    )
-
-
-class _ScenarioSpec(_Spec):
-    name: str | None = Field(None, description="a display name for the scenario")
-    description: str = Field("", description="a free-text description")
-    world: _WorldSpec = Field(description="a [world] table")
-    collectives: list[_CollectiveSpec] = Field(min_length=1, description="at least one [[collectives]] block")
-    analysis: Analysis = Field(default_factory=Analysis, description="an [analysis] table")
-
-
 # -- the validated scenario -----------------------------------------------------------------------
 @dataclass(frozen=True)
 class Scenario:
-    """A validated scenario: the world, the collectives acting together, the analysis settings."""
+    """A validated scenario: the world, the collectives acting together, the analysis settings.
+
+    Attributes:
+        collectives: what each collective plays now (version 2: its ``play`` option).
+        analysis: the learner (``eps``, ``reading``), the finite-sample setting and the target.
+        version: the file's format version.
+        players: version 2: the game the file states, one :class:`~aca_games.Player` per
+            collective (menus with size ranges expanded); empty for version 1.
+        configured: version 2: the index of each player's ``play`` option.
+        beliefs: version 2: collective name -> its :class:`~aca_games.Beliefs` about the others.
+        payoff: the success measure in payoffs (``exact``, ``per_point`` or ``closed_form``).
+        ranges: version 2: collective name -> its options with a size range ``[lo, hi]``
+            (:class:`~aca_games.app._scenario_menus.SizeRange`: the name, the range and the indices
+            of the player's options that sample it).
+    """
 
     name: str
     description: str
@@ -207,6 +190,12 @@ class Scenario:
     collectives: tuple[Collective, ...]
     analysis: Analysis
     source: str = "<dict>"
+    version: int = 1
+    players: tuple[Player, ...] = ()
+    configured: tuple[int, ...] = ()
+    beliefs: Mapping[str, Beliefs] = field(default_factory=dict)
+    payoff: str = "exact"
+    ranges: Mapping[str, tuple[SizeRange, ...]] = field(default_factory=dict)
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -246,33 +235,80 @@ def scenario_from_dict(data: Mapping, source: str = "<dict>", default_name: str 
     Raises:
         ScenarioError: with ``source`` in the message.
     """
-    try:
-        spec = _ScenarioSpec.model_validate(data)
-    except ValidationError as err:
-        raise ScenarioError(source, _issues(err)) from None
-    except RecursionError:
-        raise ScenarioError(source, [("", "nested too deeply", "")]) from None
-    issues = check_world(spec.world) + check_analysis(spec.analysis)
-    if not issues:
-        world = _build(source, "world", lambda: _make_world(spec.world))
-        issues = check_collectives(spec.collectives, world)
+    version = data.get("version", 1) if isinstance(data, Mapping) else 1
+    if isinstance(version, bool) or version not in VERSIONS:
+        fix = "write version = 2 for menus and beliefs, or leave it out for version 1"
+        raise ScenarioError(source, [("version", f"unknown format version {version!r}", fix)])
+    spec, issues = validate(_ScenarioSpec if version == 1 else _ScenarioV2Spec, data)
     if issues:
         raise ScenarioError(source, issues)
-    collectives = tuple(
-        _build(source, f"collectives[{i}]", lambda c=c: _make_collective(c), prefix=c.name)
-        for i, c in enumerate(spec.collectives)
-    )
-    for i, c in enumerate(collectives):
-        _build(source, f"collectives[{i}]", lambda c=c: plant_all(world, [c]), prefix=c.name)
-    _build(source, "collectives[*].size", lambda: sizes_of(collectives))
+    if version == 1:
+        learner, at = spec.analysis, "analysis"
+    else:
+        learner, at = spec.platform, "platform"
+    issues = check_world(spec.world) + check_analysis(learner, at)
+    if not issues:
+        world = _build(source, "world", lambda: _make_world(spec.world))
+        issues = (check_collectives if version == 1 else check_menus)(spec.collectives, world)
+    if issues:
+        raise ScenarioError(source, issues)
+    common = dict(name=spec.name or default_name, description=spec.description, world=world, source=source)
+    if version == 1:
+        collectives = tuple(
+            _build(source, f"collectives[{i}]", lambda c=c: _make_collective(c), prefix=c.name)
+            for i, c in enumerate(spec.collectives)
+        )
+        for i, c in enumerate(collectives):
+            _build(source, f"collectives[{i}]", lambda c=c: plant_all(world, [c]), prefix=c.name)
+        _build(source, "collectives[*].size", lambda: sizes_of(collectives))
+        return Scenario(collectives=collectives, analysis=_complete(spec.analysis), **common)
+
+    def build(path, make, prefix=None):
+        return _build(source, path, make, prefix)
+
+    game = build_players(spec.collectives, build)
+    players = game.players
+    for i, p in enumerate(players):  # every option must fit the world
+        for option in dict.fromkeys(o.with_size(0.0) for o in p.options):
+            build(f"collectives[{i}]", lambda o=option: plant_all(world, [o]), prefix=p.name)
+    analysis = Analysis(**spec.platform.model_dump(), target_success=spec.analysis.target_success)
     return Scenario(
-        name=spec.name or default_name,
-        description=spec.description,
-        world=world,
-        collectives=collectives,
-        analysis=_complete(spec.analysis),
-        source=source,
+        collectives=tuple(p.options[k] for p, k in zip(players, game.configured, strict=True)),
+        analysis=_complete(analysis),
+        version=2,
+        players=players,
+        configured=game.configured,
+        beliefs=game.beliefs,
+        ranges=game.ranges,
+        payoff=spec.analysis.payoff,
+        **common,
     )
+
+
+#: Command-line option -> the analysis field it sets (see :func:`with_settings`).
+SETTINGS = {"--eps": "eps", "--reading": "reading", "--target": "target_success"}
+
+
+def with_settings(scenario: Scenario, *, eps=None, reading=None, target_success=None) -> Scenario:
+    """The scenario with the learner or the target changed (``None`` keeps a setting).
+
+    Raises:
+        ACAInputError: a value out of range, or ``eps`` too large for the reading; the message
+            names the command-line option (``--eps``, ``--reading``, ``--target``).
+    """
+    changes = {"eps": eps, "reading": reading, "target_success": target_success}
+    changes = {k: x for k, x in changes.items() if x is not None}
+    if not changes:
+        return scenario
+    option = {name: flag for flag, name in SETTINGS.items()}
+    try:
+        analysis = Analysis.model_validate(scenario.analysis.model_dump() | changes)
+    except ValidationError as err:
+        e = err.errors()[0]
+        raise ACAInputError(f"{option[e['loc'][0]]}: {e['msg']} (got {e.get('input')!r})") from None
+    for path, problem, fix in check_analysis(analysis):
+        raise ACAInputError(f"{option[path.removeprefix('analysis.')]}: {problem} -> fix: {fix}")
+    return dataclasses.replace(scenario, analysis=analysis)
 
 
 def bundled_scenarios() -> dict[str, Path]:
@@ -288,95 +324,6 @@ def bundled_scenarios() -> dict[str, Path]:
 def default_scenario_path() -> Path:
     """Path of the bundled default scenario, ``aca_games/scenarios/smart_city.toml``."""
     return Path(str(resources.files("aca_games") / "scenarios" / "smart_city.toml"))
-
-
-# -- pydantic errors -> (path, problem, fix) -------------------------------------------------------
-def _issues(err: ValidationError) -> list[tuple[str, str, str]]:
-    """One issue per pydantic error, except that a missing key is not reported again when an
-    unknown key at the same place is a misspelling of it (``sise`` -> ``size``)."""
-    errors = err.errors()
-    misspelt = {
-        (tuple(e["loc"][:-1]), _closest(str(e["loc"][-1]), _fields_at(e["loc"][:-1])))
-        for e in errors
-        if e["type"] == "extra_forbidden"
-    }
-    return [
-        _issue(e)
-        for e in errors
-        if not (e["type"] == "missing" and (tuple(e["loc"][:-1]), e["loc"][-1]) in misspelt)
-    ]
-
-
-def _closest(key: str, known: Sequence[str]) -> str | None:
-    close = difflib.get_close_matches(key, known, n=1, cutoff=0.5)
-    return close[0] if close else None
-
-
-def _issue(err) -> tuple[str, str, str]:
-    loc, kind = tuple(err["loc"]), err["type"]
-    path = field_path(loc)
-    if kind == "extra_forbidden":
-        known = _fields_at(loc[:-1])
-        key = str(loc[-1])
-        close = _closest(key, known)
-        fix = f"did you mean {close!r}?" if close else "remove it"
-        return path, f"unknown key {key!r}", f"{fix} (valid keys: {', '.join(known)})"
-    description = _description(loc)
-    if kind == "missing":
-        table = _fields_at(loc) or _fields_at((*loc, 0))  # a [table] or [[array of tables]]
-        fix = f"add {description}" if table else f"add {loc[-1]} = ... ({description})"
-        return path, "missing required key", fix
-    shown = _short(err.get("input"))
-    return path, f"{err['msg'].rstrip('.')} (got {shown})", f"expected {description}"
-
-
-def _unwrap(tp):
-    """Strip ``Optional``/``Annotated`` from a type annotation."""
-    while True:
-        origin = typing.get_origin(tp)
-        if origin is Annotated:
-            tp = typing.get_args(tp)[0]
-        elif origin in (typing.Union, types.UnionType):
-            args = [a for a in typing.get_args(tp) if a is not type(None)]
-            tp = args[0]
-        else:
-            return tp
-
-
-def _walk(loc):
-    """The model class (or field) a location points into; ``None`` if it leaves the schema."""
-    tp, field = _ScenarioSpec, None
-    for part in loc:
-        tp = _unwrap(tp)
-        if isinstance(tp, type) and issubclass(tp, BaseModel):
-            field = tp.model_fields.get(str(part))
-            if field is None:
-                return None, None
-            tp = field.annotation
-        elif typing.get_origin(tp) is list:
-            tp = typing.get_args(tp)[0]
-        elif typing.get_origin(tp) is dict:
-            tp = typing.get_args(tp)[1]
-        else:
-            return None, None
-    return _unwrap(tp), field
-
-
-def _fields_at(loc) -> list[str]:
-    tp, _ = _walk(loc)
-    return list(tp.model_fields) if isinstance(tp, type) and issubclass(tp, BaseModel) else []
-
-
-def _description(loc) -> str:
-    _, field = _walk(loc)
-    text = field.description if field is not None else None
-    inner = bool(loc) and isinstance(loc[-1], int)
-    return ("each entry of " if inner else "") + (text or "a value of the documented type")
-
-
-def _short(value, limit: int = 60) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _complete(a: Analysis) -> Analysis:
@@ -423,7 +370,8 @@ def _build(source: str, path: str, make, prefix: str | None = None):
     """Run a model constructor; its :class:`ACAInputError` becomes a :class:`ScenarioError`.
 
     Messages of :class:`Collective` start with ``"<name>.<field>: "``; with ``prefix=<name>`` that
-    part is turned into the field path ``collectives[i].<field>``.
+    part is turned into the field path ``collectives[i].<field>``. Model messages state the fix in
+    their own words, so the fix part stays empty.
     """
     try:
         return make()
@@ -434,6 +382,8 @@ def _build(source: str, path: str, make, prefix: str | None = None):
         head, sep, rest = message.partition(": ")
         if prefix is not None and sep and head.startswith(prefix + "."):
             path, message = f"{path}.{head[len(prefix) + 1 :]}", rest
+        elif sep and path.endswith("." + head):  # "beliefs: ..." at collectives[i].beliefs
+            message = rest
         raise ScenarioError(source, [(path, message, "")]) from None
 
 
