@@ -52,6 +52,9 @@ SIZE_STEP = 1e-6
 SHOWN = 8
 #: Past this many players the best-response table lists only the collectives that would switch.
 MANY_PLAYERS = 20
+#: What the report keeps of :func:`solvers.price_of_anarchy`.
+POA_KEYS = ("optimum", "worst_equilibrium", "best_equilibrium", "price_of_anarchy", "price_of_stability",
+            "convention")
 #: Games with at most this many pure profiles are enumerated (all pure equilibria, price of
 #: anarchy); larger ones are solved by :func:`solvers.find_equilibrium` without a payoff table.
 ENUMERATE_MAX_PROFILES = 200_000
@@ -146,8 +149,9 @@ def _enumerated(game: ACAGame, names) -> dict:
     }
     if pure.value:
         poa = price_of_anarchy(tensor, pure.value).value
-        out["price_of_anarchy"] = {k: poa[k] for k in ("optimum", "worst_equilibrium", "poa")
-                                   if k in poa and not isinstance(poa[k], (dict, list))}
+        out["price_of_anarchy"] = {k: poa[k] for k in POA_KEYS} | {
+            "method": "welfare (sum of payoffs) of the worst and best pure equilibria against the best "
+            "profile; a ratio when the optimum is positive, else a difference (convention)"}
     else:
         out["price_of_anarchy"] = {"reason": "no pure equilibrium to compare with"}
     if len(game.players) == 2:
@@ -214,8 +218,9 @@ def render_game(report: dict) -> list[Table]:
         verdict = "certified" if eq["status"] == "converged" else "NOT certified"
         title += (f"one {kind}, {verdict}: largest unilateral gain {eq['certificate']:.3g} "
                   f"(tolerance {eq['tol']:g})")
-    eq_table = Table(title=title, caption=report.get("method_note"), title_justify="left",
-                     caption_justify="left", header_style="bold")
+    caption = " ".join(filter(None, [report.get("method_note"), _anarchy_text(report["price_of_anarchy"])]))
+    eq_table = Table(title=title, caption=caption, title_justify="left", caption_justify="left",
+                     header_style="bold")
     eq_table.add_column("#", justify="right")
     eq_table.add_column("profile")
     eq_table.add_column("payoffs", justify="right")
@@ -252,6 +257,17 @@ def render_game(report: dict) -> list[Table]:
         total = f"{r['total']:.4f}" if r["total"] is not None else "-"
         co.add_row(bound.replace("_", " "), r["status"], total, sizes)
     return [eq_table, br, co]
+
+
+def _anarchy_text(poa: dict) -> str:
+    """The price of anarchy in words: ``"Price of anarchy 1.06 (optimum welfare 2.94, worst
+    equilibrium 2.77; ratio); of stability 1.00."``, or why it is missing."""
+    if "reason" in poa:
+        return f"Price of anarchy: {poa['reason']}."
+    kind = poa["convention"]["anarchy"]
+    return (f"Price of anarchy {poa['price_of_anarchy']:.3f} ({kind}: optimum welfare {poa['optimum']:.3f}, "
+            f"worst equilibrium {poa['worst_equilibrium']:.3f}); price of stability "
+            f"{poa['price_of_stability']:.3f} (best equilibrium {poa['best_equilibrium']:.3f}).")
 
 
 def _payoff_text(payoffs: list[float]) -> str:

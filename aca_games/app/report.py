@@ -183,7 +183,8 @@ def externality_table(matrix, names: list[str]) -> Table:
     cell = lambda x: "" if abs(x) < 1e-12 else (f"[green]+{x:.3f}[/]" if x > 0 else f"[red]{x:.3f}[/]")  # noqa: E731
     if len(names) <= MATRIX_MAX:
         table = Table(title="Externalities: change in the row's exact success when the column joins it",
-                      title_justify="left", header_style="bold")
+                      caption="blank: no effect (a change below 1e-12), or the collective itself",
+                      title_justify="left", caption_justify="left", header_style="bold")
         table.add_column("")
         for n in names:
             table.add_column(escape(n), justify="right")
@@ -250,7 +251,10 @@ def render_table(rows: list[dict], target_success: float | None = None) -> Table
     title = "Each collective acting alone (exact oracle, lower bounds, critical mass)"
     if target_success is not None:
         title += f"; target success {target_success:g}"
-    table = Table(title=title, title_justify="left", header_style="bold")
+    caption = ("n/a: the bound does not cover this strategy, or the finite-sample bound has no N "
+               "(the JSON notes say which); unreachable: no size below 1 reaches the target")
+    table = Table(title=title, caption=caption, title_justify="left", caption_justify="left",
+                  header_style="bold")
     for header in (
         "collective",
         "size",
@@ -288,7 +292,9 @@ def world_table(scenario: Scenario) -> Table:
         return signal_table(scenario)
     table = Table(
         title=f"World: {len(world.points)} points, {len(world.labels)} labels, {len(world.signals)} signals",
+        caption="P0: base mass per label; m: where each signal lands (blank: never at this point)",
         title_justify="left",
+        caption_justify="left",
         header_style="bold",
     )
     table.add_column("point")
