@@ -40,6 +40,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from aca_games import _game_kernels as kernels
+from aca_games import _knapsack as ks
 from aca_games import _validate as v
 from aca_games._errors import ACAInputError
 from aca_games._game_kernels import GameArrays
@@ -47,7 +48,7 @@ from aca_games.bounds.multi import stacked_terms
 from aca_games.bounds.smooth import check_tau
 from aca_games.collective import Collective
 from aca_games.learner import check_eps, slack
-from aca_games.oracle import EXACT_MAX_POINTS
+from aca_games.oracle import METHOD_LABELS, METHODS
 from aca_games.planting import plant
 from aca_games.world import World
 
@@ -162,6 +163,15 @@ class ACAGame:
         bound: the payoff bound ``B_i``, one of :data:`GAME_BOUNDS`.
         eps, reading: the learner (see :mod:`aca_games.learner`).
         tau: temperature of the ``"smooth"`` bound.
+        oracle_method: with ``bound="exact"`` and ``ε > 0``, how the worst case is solved:
+            ``"exact"`` (default, any number of points) or ``"greedy"`` (a lower bound on success,
+            faster); see :func:`aca_games.oracle.success`. Ignored by the other bounds.
+
+    Attributes:
+        method: what the payoff bound ``B_i`` is, for display: ``"exact"`` only for the exact
+            oracle solved exactly; ``"lower bound (greedy relaxation)"`` for the exact bound with
+            ``oracle_method="greedy"`` at ``ε > 0``; otherwise the bound's name.
+        is_exact: ``True`` iff ``B_i`` is the exact (worst-case) success.
 
     Example:
         >>> w = World(points=["a", "b"], labels=["n", "y"], base=[[0.3, 0.1], [0.2, 0.2]],
@@ -185,6 +195,7 @@ class ACAGame:
         eps=0.0,
         reading: str = "huber",
         tau=1e-2,
+        oracle_method: str = "exact",
     ):
         self.world = world
         self.players = tuple(players)
@@ -202,10 +213,14 @@ class ACAGame:
                 f"players: the largest options' sizes sum to {largest:.3g} >= 1; every profile must "
                 "leave bystanders (Σ α_i < 1)"
             )
-        if v.is_concrete(eps) and float(eps) == 0.0:
-            self._method = "bayes"  # Bayes-optimal learner: no knapsack
+        self.oracle_method = v.choice("oracle_method", oracle_method, METHODS)
+        bayes = v.is_concrete(eps) and float(eps) == 0.0
+        self._method = "bayes" if bayes else self.oracle_method  # Bayes-optimal: no knapsack
+        if self.bound != "exact":
+            self.method = self.bound
         else:
-            self._method = "exact" if len(world.points) <= EXACT_MAX_POINTS else "greedy"
+            self.method = METHOD_LABELS["exact" if bayes else self.oracle_method]
+        self.is_exact = self.method == METHOD_LABELS["exact"]
         #: Every option resolved into arrays (a pytree read by the kernels of ``_game_kernels``).
         self.arrays = _resolve(world, self.players, self.bound, slack(eps, reading), self.tau)
         #: The static part of the kernels: ``(bound, reading, oracle method)``.
@@ -302,10 +317,9 @@ class ACAGame:
 
     def _chunk(self) -> int:
         """Profiles per vectorised chunk: :data:`TABLE_CHUNK`, fewer when the exact knapsack
-        enumerates ``2^P`` flip sets per collective."""
-        n_points = len(self.world.points)
+        enumerates the flip sets of its core (up to ``2^CORE_MAX``) per collective."""
         if self.bound == "exact" and self._method == "exact":
-            per_profile = len(self.players) * 2**n_points * 2
+            per_profile = len(self.players) * self._flip_sets() * 2
             return max(1, min(TABLE_CHUNK, TABLE_CHUNK * 2**12 // per_profile))
         return TABLE_CHUNK
 
@@ -360,15 +374,20 @@ class ACAGame:
 
     def deviation_chunk(self) -> int:
         """Players per vectorised chunk of the deviation table: each evaluates its whole menu, on
-        ``(P, L)`` cells (times the ``n`` conflict rows of B1, or ``2^P`` flip sets for the exact
-        knapsack); a chunk holds about :data:`DEVIATION_CELLS` of them."""
+        ``(P, L)`` cells (times the ``n`` conflict rows of B1, or the flip sets of the exact
+        knapsack's core); a chunk holds about :data:`DEVIATION_CELLS` of them."""
         n_points, n_labels = self.world.base.shape
         per_option = n_points * n_labels
         if self.bound == "closed_form":
             per_option *= len(self.players)
         elif self.bound == "exact" and self._method == "exact":
-            per_option = 2**n_points * 2
+            per_option = self._flip_sets() * 2
         return max(1, min(len(self.players), DEVIATION_CELLS // (per_option * max(self.shape))))
+
+    def _flip_sets(self) -> int:
+        """Flip sets the exact knapsack enumerates per evaluation (larger cores are searched on
+        the host, :mod:`aca_games._knapsack_search`)."""
+        return 2 ** min(len(self.world.points), ks.CORE_MAX)
 
     def _player_index(self, player) -> int:
         names = [p.name for p in self.players]

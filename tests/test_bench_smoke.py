@@ -45,3 +45,16 @@ def test_bench_large_games_runs_and_certifies(capsys):
         assert r["reference_gain"] <= r["certificate"] + 1e-12
     assert rows[6]["found_among_tensor"] and rows[6]["tensor_equilibria"] >= 1
     assert "tensor path s" in capsys.readouterr().out
+
+
+def test_bench_exact_oracle_quick_runs_and_agrees_with_highs(capsys):
+    """The exact oracle equals HiGHS on every evaluation (checked inside), greedy stays below."""
+    from benchmarks import bench_exact_oracle
+
+    results = bench_exact_oracle.main(["--points", "50", "--rows", "3", "--repeats", "1"])
+    assert {r["reading"] for r in results["rows"]} == {"huber", "tv"}
+    for r in results["rows"]:
+        assert r["agree_max_abs_diff"] <= bench_exact_oracle.AGREE_ATOL
+        assert r["mean_greedy_gap"] >= 0.0
+    assert any(r["searched_fraction"] > 0 for r in results["rows"])  # the numpy search ran
+    assert "HiGHS / exact" in capsys.readouterr().out
