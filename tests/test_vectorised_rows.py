@@ -4,6 +4,8 @@ staircase rows of a subset of required targets."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
@@ -75,5 +77,6 @@ def test_restricted_staircase_rows_equal_rows_built_for_the_subset(seed, mask):
     args = (world.base, p.planted, p.label, p.target, p.landing, caps, 0.01)
     direct = _milp.staircase_rows(*args, required)
     restricted = _milp.restrict_rows(_milp.staircase_rows(*args), required)
-    for name in direct._fields:
-        np.testing.assert_array_equal(getattr(restricted, name), getattr(direct, name), err_msg=name)
+    for field in dataclasses.fields(direct):
+        np.testing.assert_array_equal(getattr(restricted, field.name), getattr(direct, field.name),
+                                      err_msg=field.name)
