@@ -38,7 +38,7 @@ GAP = 1e-9
 #: Bystanders must remain: ``Σ α <= 1 - SUM_GAP`` models ``Σ α < 1``.
 SUM_GAP = 1e-9
 #: Success sums are compared with targets with this tolerance (sums of landing masses; the
-#: library's critical mass uses the same, :data:`aca_games.critical_mass.TARGET_TOL`).
+#: library's critical mass uses the same, :data:`aca_games.critical.TARGET_TOL`).
 TARGET_TOL = 1e-12
 #: HiGHS options: tight feasibility and integrality tolerances (see :data:`GAP`) and a MIP gap
 #: small enough that "optimal" means optimal to ~1e-10 relative.

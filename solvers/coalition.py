@@ -55,7 +55,7 @@ import time
 import numpy as np
 
 from aca_games import Collective, World, bounds, oracle
-from aca_games.critical_mass import critical_mass_result
+from aca_games.critical import critical_mass_result
 from aca_games.learner import slack
 from solvers._coalition import CHECK_TOL, NEAR_ONE, SHRINK_REL, _oracle_is_exact
 from solvers._solution import Solution
@@ -79,14 +79,14 @@ def critical_mass(
 ) -> Solution:
     """Critical mass ``α*`` of one collective acting alone, certified (THEORY §3.1, §5a).
 
-    Wraps :func:`aca_games.critical_mass.critical_mass_result`. ``value`` is ``α*`` (the infimum of
+    Wraps :func:`aca_games.critical.critical_mass_result`. ``value`` is ``α*`` (the infimum of
     sizes meeting the target; every size just above it does; for ``bound="grid"`` a size meeting it,
     not necessarily the smallest: ``stats["exact"]`` is then False). ``status`` is ``"optimal"``, or
     ``"infeasible"`` when no size in ``[0, 1)`` reaches the target (``value = inf``;
     ``stats["reason"]`` gives the most the collective reaches with the chosen bound), or ``"error"``
     if the re-check fails. The certificate holds the bound at the library's witness (a size just
     above ``α*``) and at ``α* - STEP`` (exact methods only), and the exact oracle at the witness.
-    ``stats["method"]`` names the method (:class:`~aca_games.critical_mass.CriticalMass`).
+    ``stats["method"]`` names the method (:class:`~aca_games.critical.CriticalMass`).
 
     >>> from aca_games import World, Collective
     >>> w = World(points=["a", "b"], labels=["no", "yes"],

@@ -478,7 +478,7 @@ def readme_commands() -> list[list[str]]:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     commands = []
     for block in text.split("```bash")[1:]:
-        for line in block.split("```")[0].splitlines():
+        for line in block.split("```")[0].replace("\\\n", " ").splitlines():
             words = shlex.split(line, comments=True)
             if words and words[0] == "aca-games":
                 commands.append(words[1:])
@@ -490,7 +490,19 @@ def test_readme_lists_every_question():
     assert {"run", "best-response", "equilibria", "coalition", "critical-mass", "validate"} <= listed
 
 
-@pytest.mark.parametrize("args", readme_commands(), ids=" ".join)
+#: Commands that train platforms or run sweeps take minutes: run by `make test-all`.
+HEAVY = ("simulate", "sweep")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param(a, marks=pytest.mark.slow) if a[0] in HEAVY else a
+        for a in readme_commands()
+        if "--scheduler" not in a  # needs a running Dask cluster (tests/test_sweep.py starts one)
+    ],
+    ids=" ".join,
+)
 def test_readme_commands_run(runner, tmp_path, monkeypatch, args):
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(app, args)

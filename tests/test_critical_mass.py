@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from references import flip_sets as ref
 
 from aca_games import ACAInputError, Collective, World, critical_mass, success
-from aca_games.critical_mass import GRID, critical_mass_result
+from aca_games.critical import GRID, critical_mass_result
 from aca_games.oracle import EXACT_MAX_POINTS
 from solvers.coalition import critical_mass as certified_critical_mass
 

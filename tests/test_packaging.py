@@ -23,3 +23,28 @@ def test_console_script_points_at_the_cli():
     module, _, attr = PYPROJECT["project"]["scripts"]["aca-games"].partition(":")
     assert module == "aca_games.app.cli"
     assert callable(getattr(importlib.import_module(module), attr))
+
+
+def test_public_names_survive_importing_every_submodule_first():
+    """Importing ``aca_games.x`` binds the *module* ``x`` on the package; no public name may be a
+    submodule's name unless it is that module, or the lazy export is shadowed by import order."""
+    import aca_games
+
+    code = (
+        "import importlib, pkgutil, aca_games\n"
+        "for module, _ in aca_games._EXPORTS.values():\n"
+        "    importlib.import_module(module)\n"
+        "for info in pkgutil.walk_packages(aca_games.__path__, 'aca_games.'):\n"
+        "    importlib.import_module(info.name)\n"
+        "for name, (module, attribute) in aca_games._EXPORTS.items():\n"
+        "    expected = importlib.import_module(module)\n"
+        "    if attribute is not None:\n"
+        "        expected = getattr(expected, attribute)\n"
+        "    assert getattr(aca_games, name) is expected, name\n"
+    )
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert aca_games.critical_mass.__name__ == "critical_mass"

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from aca_games._errors import ACAInputError
-from aca_games.critical_mass import critical_mass
+from aca_games.critical import critical_mass
 from aca_games.oracle import EXACT_MAX_POINTS
 from aca_games.world import World
 

@@ -36,7 +36,7 @@ from rich.table import Table
 from aca_games import bounds, critical_mass, externalities, success
 from aca_games._errors import ACAInputError
 from aca_games.bounds import finite_sample as _finite_sample_api
-from aca_games.critical_mass import TARGET_TOL
+from aca_games.critical import TARGET_TOL
 
 if TYPE_CHECKING:
     from aca_games.app.scenario import Scenario
@@ -155,7 +155,7 @@ def render_together(report: dict, names: list[str]) -> list[Table]:
 
 
 def meets(success_value: float, target_success: float) -> bool:
-    """``S >= S*`` up to :data:`aca_games.critical_mass.TARGET_TOL` (sums of float masses)."""
+    """``S >= S*`` up to :data:`aca_games.critical.TARGET_TOL` (sums of float masses)."""
     return success_value >= target_success - TARGET_TOL
 
 

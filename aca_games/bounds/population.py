@@ -13,7 +13,7 @@ feature-label reads ``α m(x̃) - (1-α) d(x̃) > κ + τ`` with the joint gap
 flipped by the learner's whole slack (its flip cost is at least its margin, :mod:`aca_games._knapsack`), and
 the planted label's margin is at most the target set's. At ``ε = 0`` with ``T = {ℓ}`` it *is* the
 oracle. Each margin is a minimum of lines in ``α``, so the points won form an interval of sizes;
-:func:`crack_intervals` returns it and :mod:`aca_games.critical_mass` sorts the crack levels.
+:func:`crack_intervals` returns it and :mod:`aca_games.critical` sorts the crack levels.
 
 **Closed form** [HMMZ23 Thm 1], generalised here to feature-only, to coordination noise and to the
 tie rule:
