@@ -1,7 +1,6 @@
 """Reproductions of the founding papers' headline results, as seeded synthetic analogues.
 
-Each reproduction (``/work``-independent; specified in the repository's docs and in the module of
-each) is a function ``run(quick: bool) -> Reproduction``: it builds a seeded world, trains the
+Each reproduction (specified in the module that holds it) is a function ``run(quick: bool) -> Reproduction``: it builds a seeded world, trains the
 same *kind* of learner as the paper (vmapped over seeds), measures the paper's metric and returns
 a figure and a JSON document whose ``headline`` holds ``metric``, ``value`` (computed by the run),
 ``published`` (the paper's number, or ``None`` where none could be read) and ``notes`` (how the
