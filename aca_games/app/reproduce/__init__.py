@@ -1,11 +1,12 @@
 """Reproductions of the founding papers' headline results, as seeded synthetic analogues.
 
-Each reproduction (specified in the module that holds it) is a function ``run(quick: bool) -> Reproduction``: it builds a seeded world, trains the
-same *kind* of learner as the paper (vmapped over seeds), measures the paper's metric and returns
-a figure and a JSON document whose ``headline`` holds ``metric``, ``value`` (computed by the run),
-``published`` (the paper's number, or ``None`` where none could be read) and ``notes`` (how the
-analogue differs from the paper). ``quick=True`` is a reduced size that finishes in well under two
-minutes on 2 cores; the full size is stated in the document's ``size``.
+Each reproduction (specified in the module that holds it) is a function ``run(quick: bool) ->
+Reproduction``: it builds a seeded world, trains the same *kind* of learner as the paper (vmapped
+over seeds), measures the paper's metric and returns a figure and a JSON document whose
+``headline`` holds ``metric``, ``value`` (computed by the run), ``published`` (the paper's number,
+or ``None`` where none could be read) and ``notes`` (how the analogue differs from the paper).
+``quick=True`` is a reduced size that finishes in well under two minutes on 2 cores; the full size
+is stated in the document's ``size``.
 
 :data:`REPRODUCTIONS` maps each name to its module; :func:`reproduce` runs one and
 :func:`write` stores ``NAME.json``, ``NAME.png`` and ``NAME.svg``.
