@@ -23,6 +23,7 @@ from aca_games.simulate.recsys import (
     seed_keys,
     transition_counts,
 )
+from aca_games.simulate.recsys_model import EmbeddingModel, embedding_recommends, train_embedding
 
 CFG = PlaylistConfig(n_songs=40, n_playlists=300, length=6, n_clusters=4, fan_cluster=2, n_test=120, k=3)
 
@@ -147,3 +148,42 @@ def test_bad_runs():
         promotion_runs(CFG, "after", [3], seed_keys(0, 1))
     with pytest.raises(ACAInputError, match=r"members: \[0\] must be"):
         promotion_runs(CFG, "dirlof", [0], seed_keys(0, 1))
+
+
+# -- the embedding model ---------------------------------------------------------------------------
+def test_embedding_model_learns_each_context_s_next_song():
+    """A deterministic successor per context (a permutation, counts 3): the trained model's top-1
+    after each context is that successor, as argmax of the counts says (numpy, no library code)."""
+    rng = np.random.default_rng(0)
+    successor = rng.permutation(12)
+    table = np.zeros((12, 12))
+    table[np.arange(12), successor] = 3.0
+    model, key = EmbeddingModel(dim=8), jax.random.key(1)
+    params, (before, after) = train_embedding(table, key, model)
+    logits = np.asarray(params[0] @ params[1]) + np.asarray(params[2])[None, :]
+    assert np.array_equal(logits.argmax(axis=1), table.argmax(axis=1))
+    assert float(after) < 0.1 * float(before)
+    # s* = song 11 is in the top-1 list exactly of the context whose successor it is
+    won = np.asarray(embedding_recommends(table, key, 1, model))
+    assert won.tolist() == (successor == 11).tolist()
+
+
+def test_embedding_promotion_is_seeded_and_promotes():
+    small = PlaylistConfig(n_songs=30, n_playlists=200, length=5, n_clusters=3, n_test=100, k=3)
+    model = EmbeddingModel(dim=8, steps=150)
+    first = promotion_runs(small, "dirlof", [4, 30], seed_keys(0, 2), model=model)
+    second = promotion_runs(small, "dirlof", [4, 30], seed_keys(0, 2), model=model)
+    assert np.array_equal(np.asarray(first.amplification), np.asarray(second.amplification))
+    assert float(np.asarray(first.rate)[:, -1].mean()) > 0  # 30 insertions reach some test sessions
+    counts = promotion_runs(small, "dirlof", [4, 30], seed_keys(0, 2))
+    assert np.array_equal(np.asarray(first.modified), np.asarray(counts.modified))  # same playlists
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"dim": 0}, "dim: expected an integer >= 1, got 0"),
+    ({"steps": 1.5}, "steps: expected an integer >= 1"),
+    ({"learning_rate": 0.0}, "learning_rate: expected a number > 0, got 0.0"),
+])
+def test_embedding_model_rejects_bad_settings(kwargs, match):
+    with pytest.raises(ACAInputError, match=match):
+        EmbeddingModel(**kwargs)

@@ -38,6 +38,10 @@ of ``c`` holds the ``k`` best; ``s*`` is in it iff fewer than ``k`` songs rank s
 classifier on counts of :mod:`aca_games.simulate.classifiers` with the next songs as labels,
 recommending its ``k`` best labels.
 
+**Embedding model** (:mod:`aca_games.simulate.recsys_model`, ``promotion_runs(..., model=...)``): a
+small JAX next-item model (an embedding of the previous song, a softmax over the next) trained with
+optax on the same bigrams, for catalogues of a few thousand songs at most.
+
 **Amplification** (following REPRODUCTIONS.md, BMD24: the increase in the promoted song's
 test-time recommendation probability divided by the fraction of training playlists modified).
 A test playlist is a listening session of ``length`` songs from the same world: after each of its
@@ -73,6 +77,7 @@ import jax.numpy as jnp
 
 from aca_games import _validate as v
 from aca_games._errors import ACAInputError
+from aca_games.simulate.recsys_model import EmbeddingModel, embedding_recommends
 from aca_games.simulate.runs import seed_keys
 
 __all__ = [
@@ -252,7 +257,7 @@ def recommends_promoted(table, pop, k: int) -> jax.Array:
     return jnp.sum(higher, axis=1) < k
 
 
-def _promotion(cfg: PlaylistConfig, strategy: str, n_members, key):
+def _promotion(cfg: PlaylistConfig, strategy: str, model: EmbeddingModel | None, n_members, key):
     k_train, k_test, k_strategy = jax.random.split(key, 3)
     train = generate_playlists(cfg, k_train)
     fans = train.cluster == cfg.fan_cluster
@@ -262,7 +267,10 @@ def _promotion(cfg: PlaylistConfig, strategy: str, n_members, key):
     pop = _occurrences(train.songs, jnp.ones(cfg.n_playlists), cfg.n_songs + 1)
     pop = pop.at[cfg.promoted].add(members.sum())
     test = generate_playlists(cfg, k_test, cfg.n_test)
-    won = recommends_promoted(table, pop, cfg.k)
+    if model is None:
+        won = recommends_promoted(table, pop, cfg.k)
+    else:  # the learned model, from its own stream so the count model's draws are unchanged
+        won = embedding_recommends(table, jax.random.fold_in(key, 1), cfg.k, model)
     rate = jnp.mean(jnp.any(won[test.songs[:, :-1]], axis=1).astype(jnp.float64))
     modified = members.sum()
     alpha = modified / cfg.n_playlists
@@ -270,14 +278,16 @@ def _promotion(cfg: PlaylistConfig, strategy: str, n_members, key):
     return PromotionRuns(amplification, rate, modified, alpha)
 
 
-def _over_sizes(cfg, strategy, sizes, key):
-    return jax.lax.map(lambda n: _promotion(cfg, strategy, n, key), sizes)
+def _over_sizes(cfg, strategy, model, sizes, key):
+    return jax.lax.map(lambda n: _promotion(cfg, strategy, model, n, key), sizes)
 
 
-_runs = jax.jit(jax.vmap(_over_sizes, in_axes=(None, None, None, 0)), static_argnums=(0, 1))
+_runs = jax.jit(jax.vmap(_over_sizes, in_axes=(None, None, None, None, 0)), static_argnums=(0, 1, 2))
 
 
-def promotion_runs(cfg: PlaylistConfig, strategy: str, members: Sequence[int], keys) -> PromotionRuns:
+def promotion_runs(
+    cfg: PlaylistConfig, strategy: str, members: Sequence[int], keys, model: EmbeddingModel | None = None
+) -> PromotionRuns:
     """Amplification of ``s*`` for each collective size (``members`` playlists) and seed, in one
     call vmapped over seeds (the sizes run one after another inside it, one table in memory per
     seed). Seed ``i``'s world, test set and random insertions depend on its key only, so every
@@ -288,6 +298,9 @@ def promotion_runs(cfg: PlaylistConfig, strategy: str, members: Sequence[int], k
         strategy: one of :data:`STRATEGIES`.
         members: collective sizes in playlists, each in ``[1, n_playlists)``.
         keys: a 1-d batch of ``jax.random`` keys (:func:`seed_keys`).
+        model: ``None`` for the bigram count model, or an
+            :class:`~aca_games.simulate.recsys_model.EmbeddingModel` to train the small JAX
+            next-item model on the same playlists instead.
     """
     if strategy not in STRATEGIES:
         raise ACAInputError(f"strategy: unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
@@ -296,4 +309,4 @@ def promotion_runs(cfg: PlaylistConfig, strategy: str, members: Sequence[int], k
         raise ACAInputError(
             f"members: {sizes} must be a non-empty list of playlist counts in [1, {cfg.n_playlists})"
         )
-    return _runs(cfg, strategy, jnp.asarray(sizes, dtype=jnp.float64), keys)
+    return _runs(cfg, strategy, model, jnp.asarray(sizes, dtype=jnp.float64), keys)
