@@ -32,14 +32,22 @@ def _meshes(fig):
     return [c for ax in fig.axes for c in ax.collections if isinstance(c, QuadMesh) and c.get_gid()]
 
 
-@pytest.mark.parametrize("name", sorted(bundled_scenarios()))
+def _bundled():
+    """Bundled scenarios; those with more than ten collectives (the city) run in the slow suite."""
+    return [pytest.param(name, marks=pytest.mark.slow if len(load_scenario(path).collectives) > 10 else ())
+            for name, path in sorted(bundled_scenarios().items())]
+
+
+@pytest.mark.parametrize("name", _bundled())
 def test_every_bundled_scenario_writes_png_and_svg(name, tmp_path):
     s = load_scenario(bundled_scenarios()[name])
     paths = plots.write_figures(s, tmp_path, points=POINTS, max_collectives=1)  # one of each figure
     stems = {p.stem for p in paths}
     first = plots.slug(s.collectives[0].name)
-    assert stems == {f"success_vs_size_{first}", f"noise_tradeoff_{first}", "success_heatmap",
-                     "equilibrium_map"}
+    expected = {f"success_vs_size_{first}", f"noise_tradeoff_{first}", "success_heatmap", "equilibrium_map"}
+    if len(s.collectives) > 10:  # the pair's map inside a city exceeds EQUILIBRIUM_MAP_CELLS
+        expected.discard("equilibrium_map")
+    assert stems == expected
     assert sorted(paths) == sorted(tmp_path / f"{stem}.{ext}" for stem in stems for ext in ("png", "svg"))
     for path in paths:
         data = path.read_bytes()
@@ -81,15 +89,16 @@ def test_success_vs_size_plots_the_api_numbers(city):
     assert "Market street shops" in fig.get_suptitle() and "ε = 0.001" in fig.get_suptitle()
 
 
-def test_greedy_oracle_is_named_a_lower_bound():
-    points = [f"p{k}" for k in range(16)]  # above EXACT_MAX_POINTS: ε > 0 uses the greedy relaxation
+def test_oracle_curve_is_exact_above_the_old_enumeration_size():
+    points = [f"p{k}" for k in range(16)]  # once relaxed to a greedy lower bound; now exact
     base = np.full((16, 2), 0.01)
     w = ag.World(points=points, labels=["no", "yes"], base=base, landing={"g": np.full((16, 2), 1 / 32)})
-    assert plots.oracle_label(w, 0.0) == "exact oracle"
-    assert plots.oracle_label(w, 0.01) == "greedy lower bound"
-    curves = plots.success_curves(w, ag.Collective("c", 0.1, "g", target="yes"), np.linspace(0, 0.5, POINTS),
-                                  eps=0.01)
-    assert "greedy lower bound" in curves and "exact oracle" not in curves
+    sizes = np.linspace(0, 0.5, POINTS)
+    c = ag.Collective("c", 0.1, "g", target="yes")
+    curves = plots.success_curves(w, c, sizes, eps=0.01)
+    assert plots.ORACLE_LABEL == "exact oracle" and "greedy lower bound" not in curves
+    want = ag.success(w, c, 0.01, sizes=sizes[:, None], method="exact")[:, 0]
+    np.testing.assert_allclose(curves[plots.ORACLE_LABEL], want, atol=1e-12)
 
 
 def test_heatmap_plots_the_api_numbers_for_both_collectives(city):
@@ -228,3 +237,10 @@ def test_default_axes_leave_bystanders():
     assert sum(scaled) + 0.1 == pytest.approx(0.95) and scaled[0] / scaled[1] == pytest.approx(0.8 / 0.6)
     with pytest.raises(ag.ACAInputError, match="nothing left to vary"):
         fit_tops([0.1, 0.1], 0.96)
+
+
+def test_equilibrium_map_is_skipped_past_its_memory_budget(tmp_path, monkeypatch):
+    s = load_scenario(bundled_scenarios()["smart_city"])
+    monkeypatch.setattr(plots, "EQUILIBRIUM_MAP_CELLS", 0)
+    stems = {p.stem for p in plots.write_figures(s, tmp_path, points=POINTS, max_collectives=1)}
+    assert "success_heatmap" in stems and "equilibrium_map" not in stems
