@@ -50,6 +50,28 @@ TESTS: dict[str, list[str]] = {
             )
         ),
     ],
+    "aca_games/planting.py": [
+        "tests/test_input_edges.py",
+        "tests/test_finite_sample.py::test_estimated_planting_with_true_tables_is_planting",
+        "tests/test_population.py::test_staircase_equals_oracle_at_zero_eps",
+        "tests/test_population.py::test_closed_form_is_sound",
+    ],
+    "aca_games/bounds/population.py": [
+        "tests/test_tie_rule.py",
+        *(
+            f"tests/test_population.py::test_{name}"
+            for name in (
+                "published_form_without_noise",
+                "twice_the_size_four_times_the_noise",
+                "bad_input",
+                "closed_form_signs_by_grad",
+                "staircase_equals_oracle_at_zero_eps",
+                "closed_form_is_sound",
+                "staircase_is_sound",
+            )
+        ),
+    ],
+    "solvers/equilibrium/_regret.py": ["tests/test_pure_nash.py", "tests/test_two_player.py"],
 }
 
 CACHE = ROOT / ".mutmut-cache"
