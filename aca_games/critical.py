@@ -17,11 +17,9 @@ size below does. ``inf`` means no size in ``[0, 1)`` reaches the target.
   target label. At ``ε > 0`` by enumerating breakpoints (method ``"breakpoints"``, below).
 * ``"grid"``: the oracle on a grid of :data:`GRID` sizes, the first crossing refined by bisection.
   **Not exact**: it returns a size at which the oracle meets the target, an upper bound on ``α*``
-  that misses any success window narrower than a grid cell (``1/(GRID-1)``). (Beyond
-  :data:`~aca_games.oracle.EXACT_MAX_POINTS` points the oracle is the greedy relaxation, a lower
-  bound on success, so the size still provably meets the target.) Use it where
-  ``"exact"`` cannot enumerate (more than :data:`~aca_games.oracle.EXACT_MAX_POINTS` flippable
-  points at ``ε > 0``); ``"exact"`` then raises instead of approximating silently.
+  that misses any success window narrower than a grid cell (``1/(GRID-1)``). Use it where
+  ``"exact"`` cannot enumerate (more than :data:`ENUMERATE_MAX_POINTS` flippable points at
+  ``ε > 0``); ``"exact"`` then raises instead of approximating silently.
 
 **Breakpoints (exact at ε > 0).** With ``P(α) = P0 + α(E - P0)`` every cell is a line in ``α``.
 The margin of a point and its flip costs (:mod:`aca_games._knapsack`: the margin for huber; for tv
@@ -59,7 +57,7 @@ from aca_games.bounds.population import (
 )
 from aca_games.collective import Collective
 from aca_games.learner import check_eps, slack
-from aca_games.oracle import EXACT_MAX_POINTS, success
+from aca_games.oracle import success
 from aca_games.planting import plant
 from aca_games.world import World
 
@@ -68,6 +66,9 @@ TARGET_TOL = 1e-12
 #: Grid of the ``"grid"`` method: ``GRID - 1`` cells on ``[0, 1)``.
 GRID = 2049
 BISECT_TOL = 1e-12
+#: The breakpoint method enumerates the ``2^n`` flip sets of the ``n`` points a learner can flip;
+#: above this ``n`` it raises (use ``bound="grid"``).
+ENUMERATE_MAX_POINTS = 14
 #: Pieces processed per vectorised batch by the breakpoint method (``(batch, 2^n, L)`` arrays).
 _PIECES_PER_BATCH = 8
 #: Sizes per call of the kernel that reads off the lines of margins and costs.
@@ -119,7 +120,7 @@ def critical_mass(
 
     Raises:
         ACAInputError: bad input, or ``bound="exact"`` at ``ε > 0`` with more than
-            :data:`~aca_games.oracle.EXACT_MAX_POINTS` flippable points (use ``bound="grid"``).
+            :data:`ENUMERATE_MAX_POINTS` flippable points (use ``bound="grid"``).
 
     Example:
         >>> w = World(points=["a", "b"], labels=["no", "yes"],
@@ -211,11 +212,11 @@ def _breakpoints(world, collective, target, kappa, reading) -> tuple[float, floa
     flippable = won & (np.maximum(single_lo, lo_edge[:, None]) <= np.minimum(single_hi, hi_edge[:, None]))
     pick = flippable.any(axis=0)
     n_pick = int(pick.sum())
-    if n_pick > EXACT_MAX_POINTS:
+    if n_pick > ENUMERATE_MAX_POINTS:
         raise ACAInputError(
             f"critical_mass: bound='exact' at eps > 0 enumerates the flip sets of the points the "
-            f"learner can flip, and {collective.name!r} has {n_pick} > EXACT_MAX_POINTS = "
-            f"{EXACT_MAX_POINTS}; use bound='grid' for a size that provably meets the target (an upper "
+            f"learner can flip, and {collective.name!r} has {n_pick} > ENUMERATE_MAX_POINTS = "
+            f"{ENUMERATE_MAX_POINTS}; use bound='grid' for a size that provably meets the target (an upper "
             f"bound on the critical mass, found on a grid of {GRID - 1} cells: narrower windows are missed)"
         )
     fixed = (won & ~pick).astype(float) @ mass + sure

@@ -32,7 +32,7 @@ from aca_games.bounds.multi import b1_kernel, per_point_kernel, stacked_terms
 from aca_games.bounds.smooth import check_tau, smooth_kernel
 from aca_games.collective import Collective
 from aca_games.learner import check_eps, slack
-from aca_games.oracle import EXACT_MAX_POINTS, success_kernel
+from aca_games.oracle import METHOD_LABELS, METHODS, success_kernel
 from aca_games.planting import Planting, plant
 from aca_games.world import World
 
@@ -124,6 +124,15 @@ class ACAGame:
         bound: the payoff bound ``B_i``, one of :data:`GAME_BOUNDS`.
         eps, reading: the learner (see :mod:`aca_games.learner`).
         tau: temperature of the ``"smooth"`` bound.
+        oracle_method: with ``bound="exact"`` and ``ε > 0``, how the worst case is solved:
+            ``"exact"`` (default, any number of points) or ``"greedy"`` (a lower bound on success,
+            faster); see :func:`aca_games.oracle.success`. Ignored by the other bounds.
+
+    Attributes:
+        method: what the payoff bound ``B_i`` is, for display: ``"exact"`` only for the exact
+            oracle solved exactly; ``"lower bound (greedy relaxation)"`` for the exact bound with
+            ``oracle_method="greedy"`` at ``ε > 0``; otherwise the bound's name.
+        is_exact: ``True`` iff ``B_i`` is the exact (worst-case) success.
 
     Example:
         >>> w = World(points=["a", "b"], labels=["n", "y"], base=[[0.3, 0.1], [0.2, 0.2]],
@@ -147,6 +156,7 @@ class ACAGame:
         eps=0.0,
         reading: str = "huber",
         tau=1e-2,
+        oracle_method: str = "exact",
     ):
         self.world = world
         self.players = tuple(players)
@@ -166,10 +176,14 @@ class ACAGame:
             )
         self._menus = _Menus(world, self.players)
         self._kappa = slack(eps, reading)
-        if v.is_concrete(eps) and float(eps) == 0.0:
-            self._method = "bayes"  # Bayes-optimal learner: no knapsack
+        self.oracle_method = v.choice("oracle_method", oracle_method, METHODS)
+        bayes = v.is_concrete(eps) and float(eps) == 0.0
+        self._method = "bayes" if bayes else self.oracle_method  # Bayes-optimal: no knapsack
+        if self.bound != "exact":
+            self.method = self.bound
         else:
-            self._method = "exact" if len(world.points) <= EXACT_MAX_POINTS else "greedy"
+            self.method = METHOD_LABELS["exact" if bayes else self.oracle_method]
+        self.is_exact = self.method == METHOD_LABELS["exact"]
 
     @property
     def shape(self) -> tuple[int, ...]:

@@ -5,9 +5,17 @@ With full knowledge of the world and of every collective, the platform trains on
 Collective ``j`` succeeds at ``x̃`` iff its margin ``max_{y∈T_j} P - max_{y∉T_j} P`` is positive (a tie
 is a failure), and its success is ``S_j = Σ_x̃ m_j(x̃) 1[win]``.
 
-For an ``ε``-suboptimal learner the worst case for ``j`` flips the winning points it can afford, a
-knapsack solved exactly for small point sets and by its fractional relaxation (a sound lower bound
-on success) for large ones; see :mod:`aca_games._knapsack` for the costs of both readings.
+For an ``ε``-suboptimal learner the worst case for ``j`` flips the winning points it can afford: a
+0/1 knapsack with one constraint (huber) or ``L`` constraints (tv); see :mod:`aca_games._knapsack`
+for the costs of both readings. Two methods solve it (:data:`METHODS`):
+
+* ``"exact"`` (default): the exact worst case at every size (hundreds of points): reduction,
+  reduced-cost fixing, enumeration of a small core inside the kernel and an exact Pareto search
+  (numpy, via :func:`jax.pure_callback`) for larger cores. Exact up to 1e-12 of landing mass. Its
+  worst case is exponential (real-valued subset sum); it then raises rather than guess.
+* ``"greedy"``: the fractional relaxation, a fast **lower bound** on the worst-case success (exact
+  only at ``ε = 0``, where no knapsack is solved). Never label its numbers "exact":
+  :data:`METHOD_LABELS` names both methods for display.
 
 Everything is vectorised: one ``vmap`` over collectives, another over a batch of size vectors.
 """
@@ -29,10 +37,19 @@ from aca_games.learner import check_eps, slack
 from aca_games.planting import Planting, check_sizes, plant_all, sizes_of, training_mass
 from aca_games.world import World
 
-#: Above this many relevant points ``method="auto"`` uses the greedy relaxation (2^P subsets).
-EXACT_MAX_POINTS = 14
+#: Methods of the ε > 0 worst case: ``"exact"`` (any size) and ``"greedy"`` (a lower bound).
+METHODS = ("exact", "greedy")
 
-METHODS = ("auto", "exact", "greedy")
+#: How to show a number computed by each method (reports, JSON, tables): a lower bound is never
+#: called exact.
+METHOD_LABELS = {"exact": "exact", "greedy": "lower bound (greedy relaxation)"}
+
+
+_SOLVERS = {
+    "exact": ks.max_flipped_exact,
+    "greedy": ks.max_flipped_greedy,
+    "enumerate": ks.max_flipped_enumerate,  # brute force, 2^P subsets: tests and benchmarks only
+}
 
 
 def success(
@@ -42,9 +59,9 @@ def success(
     reading: str = "huber",
     *,
     sizes=None,
-    method: str = "auto",
+    method: str = "exact",
 ) -> jax.Array:
-    """Exact (worst-case) success of every collective.
+    """Exact (worst-case) success of every collective, or a lower bound on it (``method="greedy"``).
 
     Args:
         world: the world.
@@ -53,13 +70,18 @@ def success(
         reading: ``"huber"`` or ``"tv"`` (see :mod:`aca_games.learner`).
         sizes: optional batch of size vectors, shape ``(..., K)``, overriding the collectives'
             own sizes; the result then has shape ``(..., K)``.
-        method: ``"exact"`` (enumerate flip sets), ``"greedy"`` (fractional relaxation: a lower
-            bound on the worst case, exact at ``ε = 0``) or ``"auto"`` (exact up to
-            :data:`EXACT_MAX_POINTS` points).
+        method: how the ``ε > 0`` worst case is solved: ``"exact"`` (default; exact at every
+            size, up to 1e-12) or ``"greedy"`` (fractional relaxation: a **lower bound** on the
+            worst-case success, exact only at ``ε = 0``). The array carries no label: whoever shows
+            a greedy number must name it with :data:`METHOD_LABELS` ``["greedy"]``.
 
     Returns:
-        Success ``S_j`` (``ε = 0``) or worst-case success over ``ε``-suboptimal learners, shape
-        ``(K,)`` (or ``(..., K)`` with ``sizes``).
+        Success ``S_j`` (``ε = 0``) or worst-case success over ``ε``-suboptimal learners (a lower
+        bound on it with ``method="greedy"``), shape ``(K,)`` (or ``(..., K)`` with ``sizes``).
+
+    Raises:
+        ACAInputError: bad input; or (exact method, rare) a worst-case knapsack too hard to solve
+            exactly (near-equal mass/cost ratios over many points: real-valued subset sum).
 
     Example:
         >>> w = World(points=["a", "b"], labels=["no", "yes"],
@@ -69,6 +91,8 @@ def success(
         [1.0]
         >>> success(w, c, sizes=[[0.05], [0.3]]).tolist()
         [[0.5], [1.0]]
+        >>> success(w, c, 0.05, "tv").tolist()   # margins .01 (a), .15 (b); budget 2ε = .1
+        [0.5]
     """
     collectives = [collectives] if isinstance(collectives, Collective) else list(collectives)
     check_eps(eps, reading)
@@ -84,8 +108,6 @@ def success(
                 f"collective ({len(collectives)})"
             )
         check_sizes(sizes)
-    if method == "auto":
-        method = "exact" if len(world.points) <= EXACT_MAX_POINTS else "greedy"
     bayes = v.is_concrete(eps) and float(eps) == 0.0
     batch = sizes.reshape(-1, sizes.shape[-1])
     out = _success_batch(
@@ -109,7 +131,7 @@ def _success_batch(base, planting, sizes, kappa, *, reading, method, bayes):
 #: them off makes the oracle 6-13x faster here (benchmarks/RESULTS.md). Used only if accepted.
 _NO_YNN = {"xla_cpu_experimental_ynn_fusion_type": ""}
 #: Size vectors per chunk on the exact-knapsack path: a whole-batch vmap would hold
-#: (batch, K, 2^P) subset sums at once.
+#: (batch, K, 2^CORE_MAX) subset sums at once.
 _KNAPSACK_CHUNK = 16
 
 
@@ -129,7 +151,7 @@ def _compiled_batch(reading, method, bayes, tuned):
 
     def batch(base, planting, sizes, kappa):
         one = lambda s: kernel(base, planting, s, kappa)  # noqa: E731
-        if method == "exact" and not bayes:
+        if method != "greedy" and not bayes:
             return jax.lax.map(one, sizes, batch_size=_KNAPSACK_CHUNK)
         return jax.vmap(one)(sizes)
 
@@ -149,6 +171,7 @@ def success_kernel(
     """Pure kernel of :func:`success` for one size vector: arrays in, ``(K,)`` successes out.
 
     ``kappa`` is the learner's slack; with ``bayes=True`` the knapsack is skipped (``κ = 0``).
+    ``method`` is one of :data:`METHODS` (or ``"enumerate"``: all ``2^P`` flip sets, small ``P``).
     """
     P = training_mass(base, sizes, planting.planted)
     margin = jax.vmap(ks.margins, in_axes=(None, 0))(P, planting.target)  # (K, P)
@@ -158,7 +181,7 @@ def success_kernel(
         return total
     cost_fn = ks.tv_costs if reading == "tv" else ks.huber_costs
     costs = jax.vmap(cost_fn, in_axes=(None, 0))(P, planting.target)  # (K, P, C)
-    solve = ks.max_flipped_exact if method == "exact" else ks.max_flipped_greedy
+    solve = _SOLVERS[method]
     flipped = jax.vmap(solve, in_axes=(0, 0, None))(value, costs, kappa)
     return total - flipped
 

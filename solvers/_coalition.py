@@ -10,7 +10,7 @@ import time
 import jax.numpy as jnp
 import numpy as np
 
-from aca_games import ACAInputError, Collective, World, oracle
+from aca_games import ACAInputError, Collective
 from aca_games import _validate as v
 from aca_games.bounds.multi import b1_kernel, per_point_kernel
 from aca_games.planting import check_collectives
@@ -23,12 +23,6 @@ SHRINK_REL = 1e-6
 #: Largest size used for "at size -> 1" (sizes must stay below 1).
 NEAR_ONE = 1.0 - 1e-12
 _LABELLED = ("feature_label", "feature_only")
-
-
-def _oracle_is_exact(world: World, eps) -> bool:
-    """At ``ε = 0``, or with few enough points for the exact knapsack, the oracle is exact; otherwise
-    ``success`` uses the greedy relaxation, a lower bound on the worst case."""
-    return (v.is_concrete(eps) and float(eps) == 0.0) or len(world.points) <= oracle.EXACT_MAX_POINTS
 
 
 def _shrink_probe(base, p, alpha, targets, kappa, terms, covered) -> list:
@@ -51,19 +45,14 @@ def _shrink_probe(base, p, alpha, targets, kappa, terms, covered) -> list:
 
 
 def _finish(value, status, cert, stats, names, targets, bound_values, oracle_values, start) -> Solution:
-    """Turn the re-check into a status: ``error`` (value ``None``) if the bound or an exact oracle
+    """Turn the re-check into a status: ``error`` (value ``None``) if the bound or the exact oracle
     misses a target by more than :data:`CHECK_TOL`."""
     problems = []
     for name, t, b, o in zip(names, targets, bound_values, oracle_values, strict=True):
         if b < t - CHECK_TOL:
             problems.append(f"{name!r}: bound {b!r} < target {t!r}")
         if o < t - CHECK_TOL:
-            if cert["oracle_exact"]:
-                problems.append(f"{name!r}: exact oracle {o!r} < target {t!r} (bound {b!r})")
-            else:
-                stats.setdefault("notes", []).append(
-                    f"{name!r}: greedy oracle (a lower bound on the worst case) {o!r} < target {t!r}"
-                )
+            problems.append(f"{name!r}: exact oracle {o!r} < target {t!r} (bound {b!r})")
     cert["recheck_passed"] = not problems
     stats["seconds"] = time.perf_counter() - start
     if problems:

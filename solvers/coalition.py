@@ -39,9 +39,8 @@ tolerances of 1e-10 and a relative MIP gap of 1e-10.
 **Re-checks.** Every returned answer is evaluated with the library bound (``multi_closed_form`` /
 ``per_point``) and the exact oracle (:func:`aca_games.success`); both go into the certificate with
 the solver status and the largest constraint residual. If the bound misses a target by more than
-:data:`CHECK_TOL`, or the exact oracle does (when it is exact: ``ε = 0`` or at most
-:data:`aca_games.oracle.EXACT_MAX_POINTS` points; otherwise it is a lower bound and a miss is
-reported, not fatal), the status is ``"error"`` and the value ``None``: never a silently wrong answer.
+:data:`CHECK_TOL`, or the exact oracle does, the status is ``"error"`` and the value ``None``:
+never a silently wrong answer.
 
 **Caps.** ``min_joint_sizes`` takes ``caps=None`` to mean "no individual cap": each size lies in
 ``[0, 1)`` and only the joint constraint ``Σ α < 1`` binds (a collective's own ``size`` field is
@@ -57,7 +56,7 @@ import numpy as np
 from aca_games import Collective, World, bounds, oracle
 from aca_games.critical import critical_mass_result
 from aca_games.learner import slack
-from solvers._coalition import CHECK_TOL, NEAR_ONE, SHRINK_REL, _oracle_is_exact
+from solvers._coalition import CHECK_TOL, NEAR_ONE, SHRINK_REL
 from solvers._solution import Solution
 from solvers.coalition_formation import form_coalition
 from solvers.joint_sizes import JOINT_BOUNDS as JOINT_BOUNDS  # re-exported
@@ -123,14 +122,13 @@ def critical_mass(
         "size_below": below if alpha > 0 else None,
         "bound_below": float(values[1]) if alpha > 0 else None,
         "target": target,
-        "oracle_exact": _oracle_is_exact(world, eps),
     }
     problems = []
     if cert["bound_above"] < target - CHECK_TOL:
         problems.append(f"the {bound} bound at {above!r} is {cert['bound_above']!r} < target {target!r}")
     if alpha > 0 and found.exact and cert["bound_below"] >= target - CHECK_TOL:
         problems.append(f"the {bound} bound already meets the target at {below!r} < α* = {alpha!r}")
-    if cert["oracle_exact"] and cert["oracle_above"] < target - CHECK_TOL:
+    if cert["oracle_above"] < target - CHECK_TOL:
         problems.append(f"the exact oracle at {above!r} is {cert['oracle_above']!r} < target {target!r}")
     stats["seconds"] = time.perf_counter() - start
     if problems:

@@ -22,7 +22,6 @@ from solvers._coalition import (
     _check_weight,
     _collectives,
     _finish,
-    _oracle_is_exact,
     _per_item,
     _shrink_probe,
 )
@@ -187,7 +186,6 @@ def _finish_coalition(world, candidates, best, targets, weights, learner, cert, 
         "mip_dual_bound": best["dual_bound"],
         "per_point": dict(zip(names, pp.tolist(), strict=True)),
         "oracle": dict(zip(names, orc.tolist(), strict=True)),
-        "oracle_exact": _oracle_is_exact(world, eps),
         "shrink_breaks_target": dict(zip(names, probe, strict=True)),
     }
     value = {

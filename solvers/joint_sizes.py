@@ -25,7 +25,6 @@ from solvers._coalition import (
     _check_weight,
     _collectives,
     _finish,
-    _oracle_is_exact,
     _per_item,
     _shrink_probe,
 )
@@ -132,7 +131,6 @@ def min_joint_sizes(
         "targets": dict(zip(names, targets.tolist(), strict=True)),
         "bound": dict(zip(names, bound_values.tolist(), strict=True)),
         "oracle": dict(zip(names, oracle_values.tolist(), strict=True)),
-        "oracle_exact": _oracle_is_exact(world, eps),
         "shrink_breaks_target": dict(zip(names, probe, strict=True)),
     }
     value = {

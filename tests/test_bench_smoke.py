@@ -1,4 +1,5 @@
-"""Smoke test for benchmarks/bench_oracle.py: it runs, and ours agrees with the numpy baselines.
+"""Smoke tests for benchmarks/bench_oracle.py and bench_exact_oracle.py: they run, and ours agrees
+with the baselines (numpy; HiGHS).
 
 Tiny batches and one repeat, so it takes a few seconds; the timings are not checked.
 """
@@ -31,3 +32,16 @@ def test_bench_oracle_quick_runs_and_agrees(capsys):
     # the answers are not degenerate: some collectives win part of their signal set
     assert rows["oracle eps=0 (Bayes)"]["answers"]["fraction_strictly_between_0_and_1"] > 0
     assert "ours/numpy" in capsys.readouterr().out
+
+
+def test_bench_exact_oracle_quick_runs_and_agrees_with_highs(capsys):
+    """The exact oracle equals HiGHS on every evaluation (checked inside), greedy stays below."""
+    from benchmarks import bench_exact_oracle
+
+    results = bench_exact_oracle.main(["--points", "50", "--rows", "3", "--repeats", "1"])
+    assert {r["reading"] for r in results["rows"]} == {"huber", "tv"}
+    for r in results["rows"]:
+        assert r["agree_max_abs_diff"] <= bench_exact_oracle.AGREE_ATOL
+        assert r["mean_greedy_gap"] >= 0.0
+    assert any(r["searched_fraction"] > 0 for r in results["rows"])  # the numpy search ran
+    assert "HiGHS / exact" in capsys.readouterr().out

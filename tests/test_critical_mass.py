@@ -17,8 +17,7 @@ from hypothesis import strategies as st
 from references import flip_sets as ref
 
 from aca_games import ACAInputError, Collective, World, critical_mass, success
-from aca_games.critical import GRID, critical_mass_result
-from aca_games.oracle import EXACT_MAX_POINTS
+from aca_games.critical import ENUMERATE_MAX_POINTS, GRID, critical_mass_result
 from solvers.coalition import critical_mass as certified_critical_mass
 
 #: The issue's world: feature-label on label 1, tv ε = 0.05, success 1.0 only on (0.2501, 0.2504).
@@ -118,10 +117,10 @@ def test_exact_critical_mass_matches_the_reference(wc, target, eps, reading):
 
 
 def test_exact_raises_when_it_cannot_enumerate_and_grid_is_named():
-    n = EXACT_MAX_POINTS + 2
+    n = ENUMERATE_MAX_POINTS + 2
     world = World(points=[f"p{i}" for i in range(n)], labels=["n", "y"], base=np.full((n, 2), 0.2 / n),
                   landing={"g": np.full((n, 2), 0.5 / n)})
-    with pytest.raises(ACAInputError, match=r"16 > EXACT_MAX_POINTS = 14; use bound='grid'"):
+    with pytest.raises(ACAInputError, match=r"16 > ENUMERATE_MAX_POINTS = 14; use bound='grid'"):
         critical_mass(world, FL, 0.9, "exact", eps=0.01)
     r = critical_mass_result(world, FL, 0.9, "grid", eps=0.01)
     assert not r.exact and r.method == "grid_bisection" and r.value == r.witness

@@ -81,15 +81,16 @@ def test_success_vs_size_plots_the_api_numbers(city):
     assert "Market street shops" in fig.get_suptitle() and "ε = 0.001" in fig.get_suptitle()
 
 
-def test_greedy_oracle_is_named_a_lower_bound():
-    points = [f"p{k}" for k in range(16)]  # above EXACT_MAX_POINTS: ε > 0 uses the greedy relaxation
+def test_oracle_curve_is_exact_above_the_old_enumeration_size():
+    points = [f"p{k}" for k in range(16)]  # once relaxed to a greedy lower bound; now exact
     base = np.full((16, 2), 0.01)
     w = ag.World(points=points, labels=["no", "yes"], base=base, landing={"g": np.full((16, 2), 1 / 32)})
-    assert plots.oracle_label(w, 0.0) == "exact oracle"
-    assert plots.oracle_label(w, 0.01) == "greedy lower bound"
-    curves = plots.success_curves(w, ag.Collective("c", 0.1, "g", target="yes"), np.linspace(0, 0.5, POINTS),
-                                  eps=0.01)
-    assert "greedy lower bound" in curves and "exact oracle" not in curves
+    sizes = np.linspace(0, 0.5, POINTS)
+    c = ag.Collective("c", 0.1, "g", target="yes")
+    curves = plots.success_curves(w, c, sizes, eps=0.01)
+    assert plots.ORACLE_LABEL == "exact oracle" and "greedy lower bound" not in curves
+    want = ag.success(w, c, 0.01, sizes=sizes[:, None], method="exact")[:, 0]
+    np.testing.assert_allclose(curves[plots.ORACLE_LABEL], want, atol=1e-12)
 
 
 def test_heatmap_plots_the_api_numbers_for_both_collectives(city):

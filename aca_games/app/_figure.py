@@ -13,8 +13,6 @@ import numpy as np
 
 from aca_games._errors import ACAInputError
 from aca_games.critical import critical_mass
-from aca_games.oracle import EXACT_MAX_POINTS
-from aca_games.world import World
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -27,13 +25,8 @@ MAP_POINTS = 81
 
 
 # -- labels ---------------------------------------------------------------------------------------
-def oracle_label(world: World, eps) -> str:
-    """What the oracle's number is: ``"exact oracle"`` or, for ``ε > 0`` on more than
-    :data:`~aca_games.oracle.EXACT_MAX_POINTS` points, ``"greedy lower bound"`` (the fractional
-    relaxation of the worst case, a lower bound on it)."""
-    if float(eps) == 0.0 or len(world.points) <= EXACT_MAX_POINTS:
-        return "exact oracle"
-    return "greedy lower bound"
+#: What the oracle's curve is: exact at every size (:func:`aca_games.success`, ``method="exact"``).
+ORACLE_LABEL = "exact oracle"
 
 
 def learner_label(eps, reading: str) -> str:

@@ -15,13 +15,13 @@ import numpy as np
 
 from aca_games.app._figure import (
     MAP_POINTS,
+    ORACLE_LABEL,
     check_cells,
     check_pair,
     fit_tops,
     learner_label,
     mark,
     new_figure,
-    oracle_label,
     size_grid,
     size_label,
     suptitle,
@@ -135,7 +135,7 @@ def equilibrium_map_figure(
     others = [f"{p.name} on “{p.option_names[0]}”" for k, p in enumerate(game.players) if k not in (i, j)]
     fixed = f"; {', '.join(others)}" if others else ""
     what = f"equilibria of {game.players[i].name} vs {game.players[j].name}{fixed}"
-    bound = {"exact": oracle_label(game.world, game.eps)}.get(game.bound, game.bound)
+    bound = {"exact": ORACLE_LABEL}.get(game.bound, game.bound)
     suptitle(
         fig,
         scenario_name,

@@ -17,13 +17,13 @@ import numpy as np
 from aca_games._errors import ACAInputError
 from aca_games.app._figure import (
     MAP_POINTS,
+    ORACLE_LABEL,
     SIZE_LABEL,
     SUCCESS_LABEL,
     critical_or_inf,
     learner_label,
     mark,
     new_figure,
-    oracle_label,
     plot_top,
     size_grid,
     suptitle,
@@ -77,7 +77,7 @@ def noise_tradeoff(
         sizes, noises: the grids of the maps (default ``points`` each; the curves below have
             ``points // 2 + 1`` noise levels).
     """
-    method = oracle_label(world, eps)
+    method = ORACLE_LABEL
     quiet = collective.replace(noise=0.0)
     alpha_star = critical_or_inf(world, quiet, 0.9, "exact", eps, reading)
     if size is None:

@@ -11,8 +11,7 @@ matplotlib is imported only when a figure is drawn.
 Conventions on every figure: sizes are the share of the population ``α``; success is the share of
 the collective's signalled inputs that the platform classifies into its target set (THEORY §1);
 titles name the scenario and the learner; legends name the method behind each curve. The oracle's
-curve is called "exact oracle" when it is exact and "greedy lower bound" when the worst case over
-ε-suboptimal learners is relaxed (more than :data:`aca_games.oracle.EXACT_MAX_POINTS` points).
+curve is the exact worst case over ε-suboptimal learners at every size ("exact oracle").
 
 Each curve or map is evaluated in one vectorised call: the oracle with ``success(..., sizes=grid)``,
 the bounds with ``jax.vmap`` over sizes, the noise maps with ``jax.vmap`` over noise levels of one
@@ -44,6 +43,7 @@ from aca_games._errors import ACAInputError
 from aca_games.app._figure import (
     CURVE_POINTS,
     MAP_POINTS,
+    ORACLE_LABEL,
     SIZE_LABEL,
     SUCCESS_LABEL,
     check_cells,
@@ -53,7 +53,6 @@ from aca_games.app._figure import (
     learner_label,
     mark,
     new_figure,
-    oracle_label,
     plot_top,
     size_grid,
     size_label,
@@ -91,7 +90,7 @@ def success_curves(
 ) -> dict[str, np.ndarray]:
     """Success of ``collective`` acting alone at every size of ``sizes``, per method.
 
-    Keys: :func:`oracle_label` (the oracle, one ``success(..., sizes=grid)`` call), ``"closed form
+    Keys: :data:`ORACLE_LABEL` (the oracle, one ``success(..., sizes=grid)`` call), ``"closed form
     [HMMZ23]"`` (planting strategies only), ``"staircase [GBJ25]"`` and, with ``N``, ``"finite
     sample [GBJ25]"`` (``n = round(α N)`` members; erasing needs a label margin and is left out);
     each bound is one ``jax.vmap`` over sizes.
@@ -102,7 +101,7 @@ def success_curves(
         return jax.jit(jax.vmap(lambda a: fn(world, collective.with_size(a), **kw)))(grid)
 
     learner = {"eps": eps, "reading": reading}
-    curves = {oracle_label(world, eps): success(world, collective, sizes=grid[:, None], **learner)[:, 0]}
+    curves = {ORACLE_LABEL: success(world, collective, sizes=grid[:, None], **learner)[:, 0]}
     if collective.strategy in ("feature_label", "feature_only"):
         curves["closed form [HMMZ23]"] = alone(bounds.closed_form, **learner)
     curves["staircase [GBJ25]"] = alone(bounds.staircase, **learner)
@@ -137,7 +136,7 @@ def success_vs_size(
         sizes: the size grid (default: ``points`` sizes from 0 past the critical masses).
         scenario_name: for the title.
     """
-    method = oracle_label(world, eps)
+    method = ORACLE_LABEL
     stars = {  # critical mass of each method, shown in the legend
         method: critical_or_inf(world, collective, target_success, "exact", eps, reading),
         "closed form [HMMZ23]": critical_or_inf(
@@ -231,7 +230,7 @@ def success_heatmap(
     sizes = np.broadcast_to(fixed, (len(xs), len(ys), len(cs))).copy()
     sizes[..., i], sizes[..., j] = xs[:, None], ys[None, :]
     values = np.asarray(success(world, cs, eps, reading, sizes=sizes))  # (len(xs), len(ys), K)
-    method = oracle_label(world, eps)
+    method = ORACLE_LABEL
 
     fig = new_figure(11.0, 4.8)
     panels = fig.subplots(1, 2, sharey=True)
@@ -348,7 +347,7 @@ __all__ = [
     "learner_label",
     "noise_surface",
     "noise_tradeoff",
-    "oracle_label",
+    "ORACLE_LABEL",
     "scenario_figures",
     "success_curves",
     "success_heatmap",

@@ -16,7 +16,7 @@ from aca_games import _validate as v
 from aca_games._errors import ACAInputError
 from aca_games._knapsack import TIE_TOL
 from aca_games.beliefs import Beliefs
-from aca_games.oracle import EXACT_MAX_POINTS, success_kernel
+from aca_games.oracle import success_kernel
 from aca_games.planting import Planting, plant, training_mass
 from aca_games.world import World
 
@@ -152,7 +152,7 @@ def _scenario_table(world: World, scenarios) -> _Table:
 
 def _static(world: World, eps, reading: str, payoff: str) -> dict:
     v.choice("payoff", payoff, PAYOFFS)
-    method = "exact" if len(world.points) <= EXACT_MAX_POINTS else "greedy"
+    method = "exact"
     bayes = v.is_concrete(eps) and float(eps) == 0.0
     return {"reading": reading, "method": method, "bayes": bayes, "payoff": payoff}
 

@@ -135,8 +135,7 @@ def bayes(
         key: a JAX PRNG key.
         n_samples: number of samples (>= 2).
         eps, reading: learner suboptimality.
-        payoff: ``"exact"`` (the oracle: worst case over ε-suboptimal learners, exact knapsack up to
-            :data:`~aca_games.oracle.EXACT_MAX_POINTS` points, greedy relaxation beyond) or
+        payoff: ``"exact"`` (the oracle: worst case over ε-suboptimal learners, exact at every size) or
             ``"per_point"`` (the multi-collective staircase of ``i``).
 
     Returns:

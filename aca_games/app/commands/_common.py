@@ -227,18 +227,11 @@ def answer(
 
 
 # -- methods and games ----------------------------------------------------------------------------
-def success_method(world, eps) -> str:
+def success_method(eps) -> str:
     """How :func:`aca_games.success` computes success for this world and learner."""
-    from aca_games.oracle import EXACT_MAX_POINTS
-
     if float(eps) == 0.0:
         return "exact oracle (Bayes-optimal learner)"
-    if len(world.points) <= EXACT_MAX_POINTS:
-        return "exact oracle (worst ε-suboptimal learner)"
-    return (
-        f"greedy lower bound on the exact oracle (worst ε-suboptimal learner; more than "
-        f"{EXACT_MAX_POINTS} points)"
-    )
+    return "exact oracle (worst ε-suboptimal learner)"
 
 
 #: Success measures a game's payoffs may use, other than the oracle.
@@ -263,7 +256,7 @@ def game_of(s: Scenario):
 
 def payoff_method(s: Scenario, game, measure: str | None = None) -> str:
     """What a payoff is made of, with the success measure (default: the game's)."""
-    measure = measure or PAYOFF_BOUNDS.get(game.bound) or success_method(s.world, s.analysis.eps)
+    measure = measure or PAYOFF_BOUNDS.get(game.bound) or success_method(s.analysis.eps)
     if s.players:
         return f"value × success - option cost - size_cost × size; success: {measure}"
     return f"success - size (default game of a version-1 file); success: {measure}"

@@ -117,7 +117,7 @@ def compute(s, player: str, against: str = "configured", criterion: str | None =
         profile = configured if against.strip() == "configured" else _profile(game, me, against, configured)
         sol = solvers.best_response(game, me, profile)
         doc["against"] = _describe_against(game, me, profile)
-        success = PAYOFF_BOUNDS.get(game.bound) or success_method(s.world, s.analysis.eps)
+        success = PAYOFF_BOUNDS.get(game.bound) or success_method(s.analysis.eps)
         pure = sol.stats["method"] == "profile"
         expectation = "" if pure else "expected "
         rows = [

@@ -78,7 +78,7 @@ def compute(s) -> dict:
 
     a, cs = s.analysis, list(s.collectives)
     learner = {"eps": a.eps, "reading": a.reading}
-    oracle = success_method(s.world, a.eps)
+    oracle = success_method(a.eps)
     joint = []
     for bound, r in coalition_report(s).items():
         entry = {"bound": bound, "status": r["status"], "reason": r["reason"]}

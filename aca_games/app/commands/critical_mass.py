@@ -92,7 +92,7 @@ def compute(s, collective: str | None = None) -> dict:
             {
                 "collective": c.name,
                 "size": float(c.size),
-                "success_alone": measured(now, success_method(s.world, a.eps)),
+                "success_alone": measured(now, success_method(a.eps)),
                 "critical_mass": estimates,
             }
         )
@@ -123,7 +123,7 @@ def _label(s, method: str) -> tuple[str, str]:
     """``(method, kind)``: what produced the number and whether it is exact or a sufficient size."""
     eps = float(s.analysis.eps)
     if method == "exact":
-        oracle = success_method(s.world, eps)
+        oracle = success_method(eps)
         if not oracle.startswith("exact"):
             return f"{oracle}, grid search + bisection", "sufficient size"
         if eps == 0.0:
