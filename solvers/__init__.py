@@ -11,6 +11,7 @@ from solvers.coalition import critical_mass, form_coalition, min_joint_sizes
 from solvers.equilibrium._regret import nash_conv, regrets
 from solvers.equilibrium.analysis import equilibrium_map, plot_equilibrium_map, price_of_anarchy
 from solvers.equilibrium.continuous import best_response_gap, continuous_nash
+from solvers.equilibrium.large import find_equilibrium
 from solvers.equilibrium.mixed import mixed_nash
 from solvers.equilibrium.pure import pure_nash
 from solvers.equilibrium.two_player import two_player_equilibria, two_player_equilibria_batched
@@ -23,6 +24,7 @@ __all__ = [
     "continuous_nash",
     "critical_mass",
     "equilibrium_map",
+    "find_equilibrium",
     "form_coalition",
     "min_joint_sizes",
     "mixed_nash",
