@@ -27,8 +27,15 @@ test-all: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
-bench: $(STAMP)
-	$(BIN)/python -m benchmarks.bench_oracle
+BENCH_STAMP := $(VENV)/.installed-bench
+
+$(BENCH_STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/pip install -q -e ".[test,bench]"
+	touch $(BENCH_STAMP)
+
+# Every benchmark, one at a time, quick sizes (FULL=1: full sizes); regenerates benchmarks/RESULTS.md.
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m benchmarks.run_all $(if $(FULL),--full,)
 
 clean:
 	rm -rf $(VENV) build *.egg-info
