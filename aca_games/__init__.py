@@ -32,12 +32,15 @@ _EXPORTS = {
     "CriticalMass": ("aca_games.critical", "CriticalMass"),
     "critical_mass": ("aca_games.critical", "critical_mass"),
     "critical_mass_result": ("aca_games.critical", "critical_mass_result"),
+    "critical_masses": ("aca_games.critical", "critical_masses"),
     "decisions": ("aca_games.oracle", "decisions"),
     "externalities": ("aca_games.interaction", "externalities"),
+    "pairwise_success": ("aca_games.interaction", "pairwise_success"),
     "plant": ("aca_games.planting", "plant"),
     "plant_all": ("aca_games.planting", "plant_all"),
     "slack": ("aca_games.learner", "slack"),
     "success": ("aca_games.oracle", "success"),
+    "success_alone": ("aca_games.interaction", "success_alone"),
 }
 
 __all__ = list(_EXPORTS)
@@ -56,4 +59,3 @@ def __getattr__(name: str):
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
-

@@ -41,6 +41,7 @@ lines), however narrow the window: the grid misses the window ``(0.2501, 0.2504)
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import jax
@@ -54,6 +55,7 @@ from aca_games.bounds.population import (
     closed_form_critical_mass,
     closed_form_terms,
     crack_intervals,
+    crack_kernel,
 )
 from aca_games.collective import Collective
 from aca_games.learner import check_eps, slack
@@ -73,6 +75,8 @@ ENUMERATE_MAX_POINTS = 14
 _PIECES_PER_BATCH = 8
 #: Sizes per call of the kernel that reads off the lines of margins and costs.
 _LINES_CHUNK = 64
+#: Cells (collective x candidate x point x interval) per vectorised chunk of :func:`critical_masses`.
+CRACK_CELLS = 20_000_000
 
 BOUNDS = ("staircase", "closed_form", "exact", "grid")
 
@@ -184,15 +188,75 @@ def _first_crack(lo, hi, landing, target) -> tuple[float, float | None]:
     ``lo, hi`` have shape ``(P, J)``: point ``p`` is won for sizes in ``∪_j (lo[p,j], hi[p,j])``.
     """
     lo, hi, landing = (np.asarray(x) for x in (lo, hi, landing))
-    candidates = np.unique(np.concatenate([[0.0], lo[(lo >= 0) & (lo < 1)]]))
-    # won just above c  <=>  lo <= c < hi for some interval of the point
-    won = np.any((lo[None] <= candidates[:, None, None]) & (candidates[:, None, None] < hi[None]), 2)
-    reached = won.astype(float) @ landing >= target - TARGET_TOL
-    if not reached.any():
+    alpha = float(_first_cracks(lo[None], hi[None], landing[None], target)[0])
+    if not np.isfinite(alpha):
         return float("inf"), None
-    alpha = float(candidates[np.argmax(reached)])
     ends = np.concatenate([lo.ravel(), hi.ravel(), [1.0]])
     return alpha, 0.5 * (alpha + float(np.min(ends[ends > alpha])))
+
+
+def _first_cracks(lo, hi, landing, target) -> np.ndarray:
+    """:func:`_first_crack`'s value for ``K`` collectives at once: ``lo, hi`` ``(K, P, J)``,
+    ``landing`` ``(K, P)``; candidates are 0 and every ``lo`` in ``[0, 1)``. Collectives are
+    processed in chunks of at most :data:`CRACK_CELLS` (candidate, point, interval) cells."""
+    K = lo.shape[0]
+    starts = np.where((lo >= 0) & (lo < 1), lo, np.inf).reshape(K, -1)
+    candidates = np.sort(np.concatenate([np.zeros((K, 1)), starts], axis=1), axis=1)  # inf last
+    chunk = max(1, CRACK_CELLS // (candidates.shape[1] * lo.shape[1] * lo.shape[2]))
+    out = np.full(K, np.inf)
+    for s in range(0, K, chunk):
+        c = candidates[s : s + chunk, :, None, None]
+        # won just above c  <=>  lo <= c < hi for some interval of the point
+        won = np.any((lo[s : s + chunk, None] <= c) & (c < hi[s : s + chunk, None]), axis=3)
+        success = np.matmul(won.astype(float), landing[s : s + chunk, :, None])[..., 0]
+        reached = success >= target - TARGET_TOL
+        first = np.argmax(reached, axis=1)
+        hit = reached.any(axis=1)
+        out[s : s + chunk][hit] = candidates[s : s + chunk][hit, first[hit]]
+    return out
+
+
+def critical_masses(
+    world: World,
+    collectives: Sequence[Collective],
+    target_success,
+    bound: str = "staircase",
+    eps=0.0,
+    reading: str = "huber",
+) -> np.ndarray:
+    """:func:`critical_mass` of each collective *acting alone*, shape ``(K,)``, vectorised over the
+    collectives where the method allows: the staircase and the exact oracle at ``ε = 0`` (crack
+    levels of every collective from one vmapped kernel, sorted in one pass) and the closed form
+    (elementwise in the stacked terms). The exact breakpoints at ``ε > 0`` and the grid run one
+    collective at a time. The closed form raises for a strategy it does not cover.
+
+    >>> w = World(points=["a", "b"], labels=["no", "yes"],
+    ...           base=[[0.3, 0.1], [0.2, 0.2]], landing={"g": [[0.5, 0.0], [0.3, 0.2]]})
+    >>> cs = [Collective("c", 0.0, "g", target="yes"), Collective("d", 0.0, "g", target="no")]
+    >>> critical_masses(w, cs, 1.0).round(4).tolist()
+    [0.2857, 0.0]
+    """
+    v.choice("bound", bound, BOUNDS)
+    check_eps(eps, reading)
+    target = float(v.finite_array("target_success", target_success, ndim=0))
+    if not 0 < target <= 1:
+        raise ACAInputError(f"target_success: {target!r} is outside (0, 1]")
+    collectives = list(collectives)
+    kappa = float(slack(eps, reading))
+    if bound == "closed_form":
+        terms = [closed_form_terms(world, c) for c in collectives]
+        stacked = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *terms)
+        return np.asarray(closed_form_critical_mass(stacked, kappa, target), dtype=float)
+    if bound == "grid" or (bound == "exact" and kappa != 0.0):
+        return np.array([critical_mass(world, c, target, bound, eps, reading) for c in collectives])
+    plantings = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *(plant(world, c) for c in collectives))
+    # the staircase follows the planted label; the exact oracle at ε = 0 wins with any target label
+    labels = None if bound == "staircase" else "target"
+    crack = jax.vmap(functools.partial(crack_kernel, labels=labels), in_axes=(None, 0, None))
+    lo, hi = (np.asarray(x) for x in crack(world.base, plantings, kappa))
+    if labels is None:
+        lo, hi = lo[..., None], hi[..., None]
+    return _first_cracks(lo, hi, np.asarray(plantings.landing), target)
 
 
 # -- exact at ε > 0: breakpoints ------------------------------------------------------------------

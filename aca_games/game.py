@@ -13,31 +13,56 @@ profile is then a gather, and the whole normal form is one ``vmap`` over profile
 
 For continuous games, :meth:`ACAGame.payoffs_at` evaluates the payoffs at arbitrary sizes for fixed
 options; it is differentiable whenever the bound is (closed form, smooth surrogate).
+
+**Large games.** The normal form has ``Π m_i`` profiles, so building it is refused past
+:data:`MAX_TABLE_ENTRIES` (an :class:`ACAInputError` naming the size; use
+:func:`solvers.find_equilibrium`). Games of any size are solved from *deviation payoffs*: the training
+mass is ``P = (1 - Σ_j α_j) P0 + Σ_j α_j E_j(a_j)``, so with the others' aggregate
+``A_{-p} = Σ_{j≠p} α_j E_j(a_j)`` (one sum, computed once) player ``p``'s mass after switching to
+option ``b`` is ``P_b = (1 - Σ_{j≠p} α_j - α_b) P0 + A_{-p} + α_b E_b`` and ``u_p(b, a_{-p})`` needs
+only ``p``'s own bound at ``P_b``: ``O(P L)`` per option instead of a whole profile
+(:meth:`ACAGame.deviation_payoffs`, :meth:`ACAGame.all_deviation_payoffs`, ``Σ m_i`` evaluations for
+every player at once). The closed form (B1) is not a function of ``P``; its deviation uses the
+conflict masses ``ρ`` of ``p``'s option against the others' current options. Deviation payoffs equal
+:meth:`ACAGame.payoffs` at the deviated profile up to float rounding in the sum ``P``.
 """
 
 from __future__ import annotations
 
-import functools
 import itertools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from aca_games import _game_kernels as kernels
+from aca_games import _knapsack as ks
 from aca_games import _validate as v
 from aca_games._errors import ACAInputError
-from aca_games.bounds.multi import b1_kernel, per_point_kernel, stacked_terms
-from aca_games.bounds.smooth import check_tau, smooth_kernel
+from aca_games._game_kernels import GameArrays
+from aca_games.bounds.multi import stacked_terms
+from aca_games.bounds.smooth import check_tau
 from aca_games.collective import Collective
 from aca_games.learner import check_eps, slack
-from aca_games.oracle import METHOD_LABELS, METHODS, success_kernel
-from aca_games.planting import Planting, plant
+from aca_games.oracle import METHOD_LABELS, METHODS
+from aca_games.planting import plant
 from aca_games.world import World
 
 #: Payoff bounds available in games. "smooth" is the surrogate of the exact oracle (temperature tau).
 GAME_BOUNDS = ("exact", "per_point", "closed_form", "smooth")
+#: Largest normal form built: ``n_players · Π m_i`` payoff entries (160 MB in float64). Past it
+#: :meth:`ACAGame.payoff_tensor` (and everything built on it: pure/mixed Nash, price of anarchy,
+#: profile enumeration) raises instead of allocating; ``solvers.find_equilibrium`` works at any size.
+MAX_TABLE_ENTRIES = 20_000_000
+#: Profiles evaluated per vectorised chunk when the normal form is built (bounds peak memory).
+TABLE_CHUNK = 4096
+#: Cells (option x point x label, or x flip set) per vectorised chunk of players in the deviation
+#: table (:meth:`ACAGame.deviation_chunk`): 4M float64 intermediates, ~32 MB each.
+DEVIATION_CELLS = 2**22
 
 
 @dataclass(frozen=True)
@@ -82,33 +107,47 @@ def _describe(c: Collective) -> str:
     return f"{c.signal}:{label}@{float(c.size):g}"
 
 
-class _Menus:
-    """Every option of every player resolved into padded arrays ``(n_players, max_options, ...)``."""
+def _resolve(world: World, players: Sequence[Player], bound: str, kappa, tau) -> GameArrays:
+    """Every option of every player resolved into padded arrays ``(n_players, max_options, ...)``.
 
-    def __init__(self, world: World, players: Sequence[Player]):
-        width = max(len(p.options) for p in players)
-        pad = lambda opts: list(opts) + [opts[-1]] * (width - len(opts))  # noqa: E731
-        plantings, sizes, terms, covered, costs = [], [], [], [], []
-        for p in players:
-            opts = pad(p.options)
-            plantings.append(_stack([plant(world, o) for o in opts]))
-            sizes.append(jnp.asarray([float(o.size) for o in opts]))
+    The closed-form terms (and their coverage mask) are resolved only for ``bound="closed_form"``:
+    the other bounds never read them, and they cost more than the planting itself.
+    """
+    width = max(len(p.options) for p in players)
+    pad = lambda opts: list(opts) + [opts[-1]] * (width - len(opts))  # noqa: E731
+    closed_form = bound == "closed_form"
+    plantings, sizes, terms, covered, costs = [], [], [], [], []
+    for p in players:
+        opts = pad(p.options)
+        plantings.append(_stack([plant(world, o) for o in opts]))
+        sizes.append([float(o.size) for o in opts])
+        if closed_form:
             option_terms, option_covered = stacked_terms(world, opts)
             terms.append(option_terms)
             covered.append(option_covered)
-            costs.append(jnp.asarray(list(p.costs) + [p.costs[-1]] * (width - len(p.costs))))
-        self.planting = _stack(plantings)  # leaves (n, m, ...)
-        self.sizes = jnp.stack(sizes)
-        self.terms = _stack(terms)
-        self.covered = jnp.stack(covered)
-        self.costs = jnp.stack(costs)
+        costs.append(pad(p.costs))
+    return GameArrays(
+        base=world.base,
+        planting=_stack(plantings),
+        sizes=jnp.asarray(sizes),
+        costs=jnp.asarray(costs),
+        terms=_stack(terms) if closed_form else None,
+        covered=jnp.stack(covered) if closed_form else None,
+        counts=jnp.asarray([len(p.options) for p in players]),
+        values=jnp.asarray([p.value for p in players]),
+        size_costs=jnp.asarray([p.size_cost for p in players]),
+        kappa=jnp.asarray(kappa, dtype=jnp.float64),
+        tau=jnp.asarray(tau, dtype=jnp.float64),
+    )
 
-    def pick(self, profile):
-        """Gather the options of a profile (one index per player)."""
-        rows = jnp.arange(self.sizes.shape[0])
-        take = lambda x: x[rows, profile]  # noqa: E731
-        return (jax.tree_util.tree_map(take, self.planting), take(self.sizes),
-                jax.tree_util.tree_map(take, self.terms), take(self.costs), take(self.covered))
+
+def _pick(arrays: GameArrays, profile):
+    """The options of a profile (one index per player): plantings, sizes, terms, costs, coverage."""
+    rows = jnp.arange(arrays.sizes.shape[0])
+    take = lambda x: x[rows, profile]  # noqa: E731
+    return (jax.tree_util.tree_map(take, arrays.planting), take(arrays.sizes),
+            jax.tree_util.tree_map(take, arrays.terms), take(arrays.costs),
+            None if arrays.covered is None else take(arrays.covered))
 
 
 def _stack(items):
@@ -174,8 +213,6 @@ class ACAGame:
                 f"players: the largest options' sizes sum to {largest:.3g} >= 1; every profile must "
                 "leave bystanders (Σ α_i < 1)"
             )
-        self._menus = _Menus(world, self.players)
-        self._kappa = slack(eps, reading)
         self.oracle_method = v.choice("oracle_method", oracle_method, METHODS)
         bayes = v.is_concrete(eps) and float(eps) == 0.0
         self._method = "bayes" if bayes else self.oracle_method  # Bayes-optimal: no knapsack
@@ -184,6 +221,10 @@ class ACAGame:
         else:
             self.method = METHOD_LABELS["exact" if bayes else self.oracle_method]
         self.is_exact = self.method == METHOD_LABELS["exact"]
+        #: Every option resolved into arrays (a pytree read by the kernels of ``_game_kernels``).
+        self.arrays = _resolve(world, self.players, self.bound, slack(eps, reading), self.tau)
+        #: The static part of the kernels: ``(bound, reading, oracle method)``.
+        self.config = (self.bound, self.reading, self._method)
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -192,18 +233,51 @@ class ACAGame:
 
     @property
     def values(self) -> jax.Array:
-        return jnp.asarray([p.value for p in self.players])
+        return self.arrays.values
+
+    @property
+    def n_profiles(self) -> int:
+        """``Π m_i``: the number of pure profiles, an exact Python integer (nothing is allocated)."""
+        return math.prod(self.shape)
+
+    def check_table_size(self, what: str = "payoff_tensor") -> None:
+        """Raise :class:`ACAInputError` if a table over all profiles would pass
+        :data:`MAX_TABLE_ENTRIES` (``n_players · Π m_i`` entries); ``what`` names the caller.
+
+        >>> w = World(points=["a"], labels=["n", "y"], base=[[0.3, 0.2]], landing={"g": [[0.5, 0.5]]})
+        >>> menu = [Collective("c", 0.0, "g", target="y"), Collective("c", 0.001, "g", target="y")]
+        >>> ACAGame(w, [Player(f"p{i}", menu) for i in range(100)]).check_table_size()
+        Traceback (most recent call last):
+        ...
+        aca_games._errors.ACAInputError: payoff_tensor: the game has 1.27e30 pure profiles (100 players ...
+        """
+        entries = len(self.players) * self.n_profiles
+        if entries > MAX_TABLE_ENTRIES:
+            lo, hi = min(self.shape), max(self.shape)
+            menus = f"{lo}" if lo == hi else f"{lo} to {hi}"
+            raise ACAInputError(
+                f"{what}: the game has {format_count(self.n_profiles)} pure profiles ({len(self.players)} "
+                f"players with {menus} options each), {format_count(entries)} payoff entries, past the "
+                f"budget MAX_TABLE_ENTRIES = {MAX_TABLE_ENTRIES:,} of aca_games.game; use "
+                "solvers.find_equilibrium(game), which never builds the table (best-response dynamics "
+                "certified by the Σ m_i deviation payoffs)"
+            )
 
     def profiles(self) -> np.ndarray:
-        """All pure profiles, shape ``(Π m_i, n_players)``, in C order of the payoff tensor."""
+        """All pure profiles, shape ``(Π m_i, n_players)``, in C order of the payoff tensor.
+
+        Raises :class:`ACAInputError` past :data:`MAX_TABLE_ENTRIES` (see :meth:`check_table_size`).
+        """
+        self.check_table_size("profiles")
         return np.array(list(itertools.product(*(range(m) for m in self.shape))), dtype=np.int32)
 
     def success_at(self, profile, sizes=None) -> jax.Array:
         """``B_i`` for every player at a profile (sizes optionally overridden, differentiable)."""
-        planting, option_sizes, terms, _, covered = self._menus.pick(jnp.asarray(profile))
+        planting, option_sizes, terms, _, covered = _pick(self.arrays, jnp.asarray(profile))
         alphas = option_sizes if sizes is None else jnp.asarray(sizes, dtype=jnp.float64)
-        return _bound_kernel(self.world.base, planting, alphas, terms, covered, self._kappa, self.tau,
-                             bound=self.bound, reading=self.reading, method=self._method)
+        bound, reading, method = self.config
+        return kernels.bound_kernel(self.world.base, planting, alphas, terms, covered, self.arrays.kappa,
+                                    self.arrays.tau, bound=bound, reading=reading, method=method)
 
     def payoffs(self, profile) -> jax.Array:
         """``u_i`` of every player at a pure profile (one option index per player)."""
@@ -211,30 +285,145 @@ class ACAGame:
 
     def payoffs_at(self, profile, sizes=None) -> jax.Array:
         """Payoffs at a profile with sizes optionally overridden (continuous games)."""
-        _, option_sizes, _, costs, _ = self._menus.pick(jnp.asarray(profile))
+        _, option_sizes, _, costs, _ = _pick(self.arrays, jnp.asarray(profile))
         alphas = option_sizes if sizes is None else jnp.asarray(sizes, dtype=jnp.float64)
-        size_costs = jnp.asarray([p.size_cost for p in self.players])
-        return self.values * self.success_at(profile, alphas) - costs - size_costs * alphas
+        return self.values * self.success_at(profile, alphas) - costs - self.arrays.size_costs * alphas
 
     def payoff_tensor(self) -> np.ndarray:
         """The normal form: ``U[i, a_1, ..., a_n] = u_i(a)``, shape ``(n_players, m_1, ..., m_n)``.
 
-        One jitted ``vmap`` over all ``Π m_i`` profiles.
+        One jitted ``vmap`` over all ``Π m_i`` profiles (in chunks). Raises :class:`ACAInputError`
+        past :data:`MAX_TABLE_ENTRIES` before allocating anything.
         """
-        table = self._compiled("payoffs")(jnp.asarray(self.profiles()))  # (profiles, n)
-        return np.asarray(table).T.reshape((len(self.players), *self.shape))
+        return self._table("payoffs")
 
     def success_tensor(self) -> np.ndarray:
-        """``B_i`` at every profile, shape ``(n_players, m_1, ..., m_n)``."""
-        table = self._compiled("success_at")(jnp.asarray(self.profiles()))
+        """``B_i`` at every profile, shape ``(n_players, m_1, ..., m_n)`` (same size limit)."""
+        return self._table("success_at")
+
+    def _table(self, method: str) -> np.ndarray:
+        self.check_table_size("payoff_tensor" if method == "payoffs" else "success_tensor")
+        table = self._compiled(method)(jnp.asarray(self.profiles()))  # (profiles, n)
         return np.asarray(table).T.reshape((len(self.players), *self.shape))
 
     def _compiled(self, method: str):
-        """``jit(vmap(self.<method>))``, compiled once per game and method."""
+        """``jit`` of ``self.<method>`` mapped over a batch of profiles in chunks, compiled once per
+        game and method."""
         cache = self.__dict__.setdefault("_jit_cache", {})
         if method not in cache:
-            cache[method] = jax.jit(jax.vmap(getattr(self, method)))
+            fn, chunk = getattr(self, method), self._chunk()
+            cache[method] = jax.jit(lambda profiles: jax.lax.map(fn, profiles, batch_size=chunk))
         return cache[method]
+
+    def _chunk(self) -> int:
+        """Profiles per vectorised chunk: :data:`TABLE_CHUNK`, fewer when the exact knapsack
+        enumerates the flip sets of its core (up to ``2^CORE_MAX``) per collective."""
+        if self.bound == "exact" and self._method == "exact":
+            per_profile = len(self.players) * self._flip_sets() * 2
+            return max(1, min(TABLE_CHUNK, TABLE_CHUNK * 2**12 // per_profile))
+        return TABLE_CHUNK
+
+    # -- deviation payoffs: games of any size --------------------------------------------------
+    def deviation_payoffs(self, profile, player) -> jax.Array:
+        """``u_p(b, a_{-p})`` for every option ``b`` of ``player`` (index or name) at the pure
+        ``profile``, shape ``(m_p,)``: one jitted ``vmap`` over ``p``'s menu against the others'
+        aggregate, computed once (module docstring).
+
+        >>> w = World(points=["a", "b"], labels=["n", "y"], base=[[0.3, 0.1], [0.2, 0.2]],
+        ...           landing={"g": [[0.5, 0.0], [0.3, 0.2]], "h": [[0.0, 0.0], [1.0, 0.0]]})
+        >>> i = Player("i", [Collective("i", 0.2, "g", target="y"),
+        ...                  Collective("i", 0.4, "g", target="y")], costs=[0.0, 0.3])
+        >>> j = Player("j", [Collective("j", 0.05, "h", target="n"),
+        ...                  Collective("j", 0.2, "h", target="n")], costs=[0.0, 0.1])
+        >>> game = ACAGame(w, [i, j])
+        >>> game.deviation_payoffs((1, 0), "j").tolist() == game.payoff_tensor()[1, 1, :].tolist()
+        True
+        """
+        p = self._player_index(player)
+        profile = jnp.asarray(self._check_profile(profile))
+        return kernels.deviation_row_jit(self.arrays, profile, p, self.config)[: self.shape[p]]
+
+    def all_deviation_payoffs(self, profiles) -> jax.Array:
+        """``D[p, b] = u_p(b, a_{-p})`` for every player and option: ``Σ m_i`` evaluations, shape
+        ``(n_players, max m_i)`` with ``-inf`` past a player's menu; a batch of profiles ``(B, n)``
+        gives ``(B, n_players, max m_i)``. ``D[p, a_p]`` is ``u_p(a)``, so the largest unilateral
+        gain at ``a`` is ``max_p (max_b D[p, b] - D[p, a_p])``.
+
+        >>> w = World(points=["a"], labels=["n", "y"], base=[[0.3, 0.2]], landing={"g": [[0.5, 0.5]]})
+        >>> menu = [Collective("c", 0.0, "g", target="y"), Collective("c", 0.1, "g", target="y")]
+        >>> game = ACAGame(w, [Player("p", menu, size_cost=1.0), Player("q", menu[:1])])
+        >>> game.all_deviation_payoffs((0, 0)).tolist()       # p: abstain 0, plant 0.1 -> 1 - 0.1
+        [[0.0, 0.9], [0.0, -inf]]
+        """
+        arr = self._check_profile(profiles, batched=True)
+        batch = jnp.asarray(arr.reshape(-1, len(self.players)))
+        out = kernels.deviation_tables(self.arrays, batch, self.config, self.deviation_chunk())
+        return out[0] if arr.ndim == 1 else out
+
+    def deviation_kernel(self, profile, player) -> jax.Array:
+        """Pure, traceable form of :meth:`deviation_payoffs` (``profile`` and ``player`` may be
+        traced): shape ``(max m_i,)`` with ``-inf`` past the player's menu; no input checks. A
+        function of :attr:`arrays` and the static :attr:`config` only
+        (:func:`aca_games._game_kernels.deviation_row`), so loops jitted around it are shared by
+        every game of the same shapes."""
+        return kernels.deviation_row(self.arrays, profile, player, self.config)
+
+    def all_deviation_kernel(self, profile) -> jax.Array:
+        """Pure, traceable form of :meth:`all_deviation_payoffs` for one profile (no checks)."""
+        return kernels.deviation_table(self.arrays, profile, self.config, self.deviation_chunk())
+
+    def deviation_chunk(self) -> int:
+        """Players per vectorised chunk of the deviation table: each evaluates its whole menu, on
+        ``(P, L)`` cells (times the ``n`` conflict rows of B1, or the flip sets of the exact
+        knapsack's core); a chunk holds about :data:`DEVIATION_CELLS` of them."""
+        n_points, n_labels = self.world.base.shape
+        per_option = n_points * n_labels
+        if self.bound == "closed_form":
+            per_option *= len(self.players)
+        elif self.bound == "exact" and self._method == "exact":
+            per_option = self._flip_sets() * 2
+        return max(1, min(len(self.players), DEVIATION_CELLS // (per_option * max(self.shape))))
+
+    def _flip_sets(self) -> int:
+        """Flip sets the exact knapsack enumerates per evaluation (larger cores are searched on
+        the host, :mod:`aca_games._knapsack_search`)."""
+        return 2 ** min(len(self.world.points), ks.CORE_MAX)
+
+    def _player_index(self, player) -> int:
+        names = [p.name for p in self.players]
+        if isinstance(player, str):
+            if player not in names:
+                raise ACAInputError(f"player: no player named {player!r}; the players are {names}")
+            return names.index(player)
+        if isinstance(player, (bool, np.bool_)) or not isinstance(player, (int, np.integer)):
+            raise ACAInputError(f"player: expected a player index (int) or name, got {player!r}")
+        if not 0 <= int(player) < len(names):
+            raise ACAInputError(f"player: index {int(player)} out of range 0..{len(names) - 1}")
+        return int(player)
+
+    def _check_profile(self, profile, batched: bool = False) -> np.ndarray:
+        """A pure profile (or a batch ``(B, n)`` if ``batched``) as an int32 array, range-checked."""
+        n = len(self.players)
+        try:
+            arr = np.asarray(profile)
+        except (TypeError, ValueError):
+            arr = np.asarray([], dtype=object)
+        ok_shape = arr.ndim == 1 or (batched and arr.ndim == 2)
+        if not ok_shape or arr.shape[-1] != n or not (arr.size == 0 or np.issubdtype(arr.dtype, np.integer)):
+            want = "(n_players,) or (batch, n_players)" if batched else "(n_players,)"
+            raise ACAInputError(
+                f"profile: expected option indices of shape {want} with n_players = {n}, got "
+                f"{profile!r:.200}"
+            )
+        bad = np.argwhere((arr < 0) | (arr >= np.asarray(self.shape)))
+        if bad.size:
+            where = tuple(int(i) for i in bad[0])
+            p = where[-1]
+            raise ACAInputError(
+                f"profile{list(where)}: option {int(arr[where])} out of range, player {p} "
+                f"({self.players[p].name!r}) has {self.shape[p]} options (0..{self.shape[p] - 1})"
+            )
+        return arr.astype(np.int32)
 
     def _repr_html_(self) -> str:
         from aca_games._html import game_html
@@ -246,14 +435,9 @@ class ACAGame:
         return float(jnp.sum(self.payoffs(profile)))
 
 
-@functools.partial(jax.jit, static_argnames=("bound", "reading", "method"))
-def _bound_kernel(base, planting: Planting, sizes, terms, covered, kappa, tau, *, bound, reading, method):
-    """``B_i`` for all players from arrays: the oracle, the per-point bound, B1 or the surrogate."""
-    if bound == "exact":
-        return success_kernel(base, planting, sizes, kappa, reading=reading,
-                              method=method, bayes=method == "bayes")
-    if bound == "per_point":
-        return per_point_kernel(base, planting, sizes, kappa)
-    if bound == "smooth":
-        return smooth_kernel(base, planting, sizes, kappa, tau)
-    return b1_kernel(planting, terms, covered, sizes, kappa)
+def format_count(count: int) -> str:
+    """An exact integer for people: ``"46,656"`` or ``"1.27e30"`` (no float overflow)."""
+    if count < 10**7:
+        return f"{count:,}"
+    mantissa, exponent = format(Decimal(count), ".2e").lower().split("e")
+    return f"{mantissa}e{int(exponent)}"

@@ -1,8 +1,14 @@
 """Who helps and who hurts whom (THEORY §3.3) [KVKS25, BGNAD25].
 
 * :func:`externalities`: ``X[i, j] = S_i({i, j}) - S_i({i})``, the change in ``i``'s exact success
-  when ``j`` joins versus when ``i`` acts alone (the constructiveness score of [KVKS25]); every pair
-  is evaluated in one batched oracle call.
+  when ``j`` joins versus when ``i`` acts alone (the constructiveness score of [KVKS25]), from
+  :func:`pairwise_success`.
+* :func:`pairwise_success`: ``S_i({i})`` and ``S_i({i, j})`` for every collective and pair. They are
+  deviation payoffs of the *presence game* (each collective absent or present, payoff = exact
+  success): at the profile where only ``j`` is present, ``i`` switching to present earns
+  ``S_i({i, j})``. So the ``K²`` pairs cost ``K + 1`` evaluations of ``K`` single-collective oracles
+  against an aggregate (:meth:`aca_games.ACAGame.all_deviation_payoffs`), not ``K²`` oracle calls
+  on all ``K`` collectives.
 * :func:`alignment`: for each ordered pair, how much of ``j``'s planting lands on ``i``'s signal set
   on labels inside ``T_i`` (support) or outside (conflict mass ``ρ_ij`` of the B1 bound).
   Alignment is asymmetric.
@@ -19,7 +25,7 @@ import numpy as np
 
 from aca_games.bounds.multi import _conflict
 from aca_games.collective import Collective
-from aca_games.oracle import success
+from aca_games.game import ACAGame, Player
 from aca_games.planting import plant_all, sizes_of
 from aca_games.world import World
 
@@ -34,16 +40,51 @@ def externalities(
     >>> externalities(w, cs).tolist()   # alone 0.92*0.2 + 0.08 < 0.276; together 0.304 > 0.261
     [[0.0, 1.0], [1.0, 0.0]]
     """
+    alone, pairs = pairwise_success(world, collectives, eps, reading)
+    out = pairs - alone[:, None]
+    np.fill_diagonal(out, 0.0)
+    return out
+
+
+def pairwise_success(
+    world: World, collectives: Sequence[Collective], eps=0.0, reading: str = "huber"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact success of each collective alone, ``S_i({i})`` (shape ``(K,)``), and with one other,
+    ``S_i({i, j})`` (shape ``(K, K)``, diagonal ``S_i({i})``); see the module docstring.
+
+    >>> w = World(points=["a"], labels=["n", "y"], base=[[0.3, 0.2]], landing={"g": [[0.5, 0.5]]})
+    >>> cs = [Collective("i", 0.08, "g", target="y"), Collective("j", 0.05, "g", target="y")]
+    >>> alone, pairs = pairwise_success(w, cs)
+    >>> alone.tolist(), pairs.tolist()
+    ([0.0, 0.0], [[0.0, 1.0], [1.0, 0.0]])
+    """
+    game = _presence_game(world, collectives, eps, reading)
+    k = len(game.players)
+    nobody_then_each = np.vstack([np.zeros((1, k), int), np.eye(k, dtype=int)])
+    present = np.asarray(game.all_deviation_payoffs(nobody_then_each))[:, :, 1]  # (1 + k, i)
+    return present[0], present[1:].T
+
+
+def success_alone(
+    world: World, collectives: Sequence[Collective], eps=0.0, reading: str = "huber"
+) -> np.ndarray:
+    """Exact success ``S_i({i})`` of each collective acting alone, shape ``(K,)``: one evaluation of
+    ``K`` single-collective oracles (equals ``success(world, [c])`` for each ``c``).
+
+    >>> w = World(points=["a"], labels=["n", "y"], base=[[0.3, 0.2]], landing={"g": [[0.5, 0.5]]})
+    >>> success_alone(w, [Collective("i", 0.3, "g", target="y"), Collective("j", 0.05, "g", target="y")])
+    array([1., 0.])
+    """
+    game = _presence_game(world, collectives, eps, reading)
+    return np.asarray(game.all_deviation_payoffs(np.zeros(len(game.players), int)))[:, 1]
+
+
+def _presence_game(world, collectives, eps, reading) -> ACAGame:
+    """Each collective absent (size 0) or present (its size); payoff = exact success."""
     collectives = list(collectives)
-    k = len(collectives)
-    sizes = np.asarray(sizes_of(collectives))
-    pair = np.eye(k)[:, None, :] + np.eye(k)[None, :, :]  # pair[i, j] = indicator of {i, j}
-    batch = np.minimum(pair, 1.0) * sizes  # (i, j, K): only i and j act
-    values = np.asarray(success(world, collectives, eps, reading, sizes=batch))  # (i, j, K)
-    idx = np.arange(k)
-    together = values[idx[:, None], idx[None, :], idx[:, None]]  # S_i({i, j}) = values[i, j, i]
-    alone = values[idx, idx, idx]  # S_i({i})
-    return together - alone[:, None]
+    sizes_of(collectives)  # names unique, Σ α < 1
+    players = [Player(c.name, [c.with_size(0.0), c]) for c in collectives]
+    return ACAGame(world, players, bound="exact", eps=eps, reading=reading)
 
 
 class Alignment(NamedTuple):

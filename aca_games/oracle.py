@@ -133,6 +133,10 @@ _NO_YNN = {"xla_cpu_experimental_ynn_fusion_type": ""}
 #: Size vectors per chunk on the exact-knapsack path: a whole-batch vmap would hold
 #: (batch, K, 2^CORE_MAX) subset sums at once.
 _KNAPSACK_CHUNK = 16
+#: Cells (size vector x collective x point x label) per vectorised chunk on the Bayes and greedy
+#: paths: bounds peak memory (~32 MB per intermediate) for large batches on large worlds (a
+#: 81 x 81 heat map of a 100-collective, 108-point city held 20 GB in one vmap).
+_CELLS_PER_CHUNK = 2**22
 
 
 @functools.lru_cache(maxsize=1)
@@ -153,7 +157,10 @@ def _compiled_batch(reading, method, bayes, tuned):
         one = lambda s: kernel(base, planting, s, kappa)  # noqa: E731
         if method != "greedy" and not bayes:
             return jax.lax.map(one, sizes, batch_size=_KNAPSACK_CHUNK)
-        return jax.vmap(one)(sizes)
+        chunk = max(1, _CELLS_PER_CHUNK // (sizes.shape[1] * base.size))
+        if sizes.shape[0] <= chunk:
+            return jax.vmap(one)(sizes)
+        return jax.lax.map(one, sizes, batch_size=chunk)
 
     return jax.jit(batch, compiler_options=compiler_options() if tuned else None)
 

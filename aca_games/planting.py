@@ -19,6 +19,7 @@ Planted mass ``M_j`` per strategy (``m`` = landing table of the collective's sig
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from typing import NamedTuple
 
@@ -68,6 +69,9 @@ def target_mask(world: World, c: Collective) -> np.ndarray:
 def plant(world: World, c: Collective) -> Planting:
     """Resolve collective ``c`` against ``world`` into its :class:`Planting`.
 
+    The names are resolved here; the arithmetic is one jitted kernel per strategy and noise mode
+    (menus of large games plant thousands of options).
+
     Example:
         >>> w = World(points=["a"], labels=["no", "yes"], base=[[0.5, 0.2]],
         ...           landing={"g": [[0.7, 0.3]]})
@@ -76,43 +80,49 @@ def plant(world: World, c: Collective) -> Planting:
         ([[0.0, 1.0]], [1])
     """
     land = world.landing_table(c.signal)
-    base = world.base
+    target = jnp.asarray(target_mask(world, c))
+    label = world.label_index(c.label) if c.strategy in ("feature_label", "feature_only") else -1
+    wrong = _misfire_label(world, c, target) if c.noise_mode == "misfire" else -1
+    planted, labels, mass = _plant_kernel(world.base, land, target, label, wrong, c.noise,
+                                          strategy=c.strategy, variant=c.variant, noise_mode=c.noise_mode)
+    return Planting(planted, target, labels, mass)
+
+
+@functools.partial(jax.jit, static_argnames=("strategy", "variant", "noise_mode"))
+def _plant_kernel(base, land, target, label, wrong, noise, *, strategy, variant, noise_mode):
+    """``E = (1 - σ) M + σ N`` (module docstring), the planted label per point and the landing mass."""
+    n_points, n_labels = base.shape
     mass = land.sum(axis=1)
-    target = target_mask(world, c)
-    n_labels = len(world.labels)
-    if c.strategy in ("feature_label", "feature_only"):
-        label = jnp.full(len(world.points), world.label_index(c.label))
-    elif c.strategy == "unplant":
-        label = jnp.argmax(jnp.where(target, base, -1.0), axis=1)
+    if strategy in ("feature_label", "feature_only"):
+        labels = jnp.full(n_points, label)
+    elif strategy == "unplant":
+        labels = jnp.argmax(jnp.where(target, base, -1.0), axis=1)
     else:  # erase: the base modal label
-        label = jnp.argmax(base, axis=1)
-    onehot = jax.nn.one_hot(label, n_labels, dtype=base.dtype)
-    if c.strategy == "feature_only":
+        labels = jnp.argmax(base, axis=1)
+    onehot = jax.nn.one_hot(labels, n_labels, dtype=base.dtype)
+    if strategy == "feature_only":
         members = land * onehot
-        if c.variant == "hardt":
+        if variant == "hardt":
             members = members + base * (1.0 - onehot)
     else:
         members = mass[:, None] * onehot
-    deviators = _deviation(world, c, base, mass, target)
-    planted = (1.0 - c.noise) * members + c.noise * deviators
-    return Planting(planted, jnp.asarray(target), label, mass)
-
-
-def _deviation(world, c, base, mass, target) -> jax.Array:
-    """The table ``N`` that deviating members submit, per unit of deviators."""
-    n_labels = len(world.labels)
-    if c.noise_mode == "drop":
-        return base
-    if c.noise_mode == "scatter":
-        return jnp.broadcast_to(mass[:, None] / n_labels, base.shape)
-    if c.misfire_label is not None:
-        wrong = world.label_index(c.misfire_label)
+    if noise_mode == "drop":
+        deviators = base
+    elif noise_mode == "scatter":
+        deviators = jnp.broadcast_to(mass[:, None] / n_labels, base.shape)
     else:
-        outside = np.flatnonzero(~np.asarray(target)[0])
-        if c.strategy == "erase" or outside.size == 0:
-            raise ACAInputError(f"{c.name}.misfire_label: name the wrong label that misfiring members plant")
-        wrong = int(outside[0])
-    return mass[:, None] * jax.nn.one_hot(wrong, n_labels, dtype=base.dtype)[None, :]
+        deviators = mass[:, None] * jax.nn.one_hot(wrong, n_labels, dtype=base.dtype)[None, :]
+    return (1.0 - noise) * members + noise * deviators, labels, mass
+
+
+def _misfire_label(world: World, c: Collective, target) -> int:
+    """The wrong label misfiring members plant: ``misfire_label`` or the first label outside ``T``."""
+    if c.misfire_label is not None:
+        return world.label_index(c.misfire_label)
+    outside = np.flatnonzero(~np.asarray(target)[0])
+    if c.strategy == "erase" or outside.size == 0:
+        raise ACAInputError(f"{c.name}.misfire_label: name the wrong label that misfiring members plant")
+    return int(outside[0])
 
 
 def check_collectives(collectives, name: str = "collectives") -> list[Collective]:

@@ -31,6 +31,7 @@ BENCHMARKS = {
     "exact_oracle": ("benchmarks.bench_exact_oracle", ["--quick"], []),
     "continuous": ("benchmarks.bench_continuous", ["--repeats", "3"], []),
     "coalition": ("benchmarks.bench_coalition", ["--quick"], []),
+    "large_games": ("benchmarks.bench_large_games", ["--quick"], []),
     "simulate": ("benchmarks.bench_simulate", ["--quick"], []),
 }
 

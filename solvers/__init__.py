@@ -24,6 +24,7 @@ _EXPORTS = {
     "continuous_nash": ("solvers.equilibrium.continuous", "continuous_nash"),
     "critical_mass": ("solvers.coalition", "critical_mass"),
     "equilibrium_map": ("solvers.equilibrium.analysis", "equilibrium_map"),
+    "find_equilibrium": ("solvers.equilibrium.large", "find_equilibrium"),
     "form_coalition": ("solvers.coalition", "form_coalition"),
     "min_joint_sizes": ("solvers.coalition", "min_joint_sizes"),
     "mixed_nash": ("solvers.equilibrium.mixed", "mixed_nash"),

@@ -17,7 +17,9 @@ import numpy as np
 
 from aca_games import ACAGame, ACAInputError
 from aca_games.beliefs import Beliefs
+from aca_games.game import format_count
 from solvers._payoffs import payoff_tensor
+from solvers.equilibrium._deviations import MAX_SUPPORT_PROFILES
 
 #: Probability vectors and distributions must sum to 1 within this (as :mod:`aca_games.beliefs`).
 PROB_TOL = 1e-9
@@ -156,6 +158,13 @@ def _profile_support(model: _Model, against: Sequence):
             x = _distribution(f"against[{j}]", against[j], model.shape[j])
         marginals.append(x)
     supports = [np.flatnonzero(x > 0) for x in marginals]
+    count = math.prod(len(s) for s in supports)
+    if count > MAX_SUPPORT_PROFILES:
+        raise ACAInputError(
+            f"against: the others' mixed strategies span {format_count(count)} joint profiles, past "
+            f"MAX_SUPPORT_PROFILES = {MAX_SUPPORT_PROFILES:,}; give a pure profile, smaller supports, "
+            "or a dict of the others' likely profiles (a Bayesian belief)"
+        )
     profiles, weights = [], []
     for combo in itertools.product(*supports):
         prof = [0] * model.n

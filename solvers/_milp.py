@@ -137,6 +137,19 @@ def staircase_rows(base, planted, label, target, landing, caps, kappa, required=
     return Rows(owner, point, mass, zindex[ri, rx], a[ri, rx, ry], B[ri, rx, ry], M, theta, won, reach)
 
 
+def restrict_rows(rows: Rows, required) -> Rows:
+    """The rows :func:`staircase_rows` builds with ``required``, taken from those of every collective
+    (a collective's rows do not depend on which others are required)."""
+    required = np.asarray(required, bool)
+    keep_z = required[rows.owner]
+    new_id = np.cumsum(keep_z) - 1
+    keep_r = keep_z[rows.zid]
+    won = np.where(required, rows.won, 0.0)
+    reach = won + np.bincount(rows.owner[keep_z], weights=rows.mass[keep_z], minlength=required.size)
+    return Rows(rows.owner[keep_z], rows.point[keep_z], rows.mass[keep_z], new_id[rows.zid[keep_r]],
+                rows.a[keep_r], rows.B[keep_r], rows.M[keep_r], rows.theta, won, reach)
+
+
 # ------------------------------------------------------------------------------------------------
 # Models
 # ------------------------------------------------------------------------------------------------

@@ -89,12 +89,15 @@ def min_joint_sizes(
     p = plant_all(world, collectives)
     build = _closed_form_model(world, collectives, targets, kappa) if bound == "closed_form" else None
 
+    every_row = None
+    if bound == "staircase":  # built once; a subset of required targets keeps its owners' rows
+        every_row = _milp.staircase_rows(world.base, p.planted, p.label, p.target, p.landing, caps, kappa)
+
     def solve(required, cutoff=None):
         if bound == "closed_form":
             A, rhs, nu_rows = build
             return _milp.linear_lp(A[required], rhs[required], caps, weights, _nu_rows(nu_rows, required))
-        rows = _milp.staircase_rows(world.base, p.planted, p.label, p.target, p.landing, caps, kappa,
-                                    required)
+        rows = _milp.restrict_rows(every_row, required)
         return _milp.staircase_milp(rows, caps, weights, np.where(required, targets, 0.0), cutoff=cutoff)
 
     out = solve(np.ones(K, bool))
@@ -159,27 +162,41 @@ def _nu_rows(nu, required):
 
 
 def _infeasible_reason(solve, names, targets, caps) -> str:
-    """Name the collectives whose targets cannot be met: first alone (everyone else free to help),
-    then an irreducible conflicting set by a deletion filter."""
+    """Name a minimal set of collectives whose targets cannot all be met, found by QuickXplain
+    [Junker 2004] over the required targets: ``O(k log(K/k))`` solves for a conflict of ``k`` of the
+    ``K`` collectives. A set of one cannot reach its target even with everyone else free to help;
+    in a larger set each target is reachable alone (the set is minimal)."""
     K = len(names)
-    alone = []
-    for i in range(K):
+
+    def infeasible(members) -> bool:
         required = np.zeros(K, bool)
-        required[i] = True
-        if solve(required).status == "infeasible":
-            alone.append(i)
-    if alone:
-        return "; ".join(
+        required[list(members)] = True
+        return solve(required).status == "infeasible"
+
+    group = sorted(_quickxplain(infeasible, list(range(K))))
+    if len(group) == 1:
+        i = group[0]
+        return (
             f"collective {names[i]!r} cannot reach its target {targets[i]:g} even at its cap "
-            f"{caps[i]:.6g} with every other collective free to help" for i in alone
+            f"{caps[i]:.6g} with every other collective free to help"
         )
-    keep = np.ones(K, bool)
-    for i in range(K):
-        keep[i] = False
-        if solve(keep).status != "infeasible":
-            keep[i] = True
-    group = [names[i] for i in np.flatnonzero(keep)]
     return (
-        f"the targets of collectives {group} cannot all be met together (each is reachable alone); "
-        "they conflict: raise caps or lower targets"
+        f"the targets of collectives {[names[i] for i in group]} cannot all be met together (each is "
+        "reachable alone); they conflict: raise caps or lower targets"
     )
+
+
+def _quickxplain(infeasible, items: list) -> list:
+    """A minimal subset of ``items`` that is ``infeasible`` (``infeasible(items)`` must hold)."""
+
+    def explain(background: list, added: bool, candidates: list) -> list:
+        if added and infeasible(background):
+            return []
+        if len(candidates) == 1:
+            return candidates
+        first, second = candidates[: len(candidates) // 2], candidates[len(candidates) // 2 :]
+        found_second = explain(background + first, True, second)
+        found_first = explain(background + found_second, bool(found_second), first)
+        return found_first + found_second
+
+    return explain([], False, items)

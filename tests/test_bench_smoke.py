@@ -1,5 +1,4 @@
-"""Smoke tests for benchmarks/bench_oracle.py and bench_exact_oracle.py: they run, and ours agrees
-with the baselines (numpy; HiGHS).
+"""Smoke tests for the benchmarks: they run, and ours agrees with the baselines / certificates.
 
 Tiny batches and one repeat, so it takes a few seconds; the timings are not checked.
 """
@@ -36,6 +35,20 @@ def test_bench_oracle_quick_runs_and_agrees(capsys):
     # the answers are not degenerate: some collectives win part of their signal set
     assert rows["oracle eps=0 (Bayes)"]["answers"]["fraction_strictly_between_0_and_1"] > 0
     assert "ours/numpy" in capsys.readouterr().out
+
+
+def test_bench_large_games_runs_and_certifies(capsys):
+    """benchmarks/bench_large_games.py on 6 and 12 collectives: every equilibrium certified, its
+    gain re-checked from full-profile evaluations, and the 6-collective one found by the tensor path."""
+    from benchmarks import bench_large_games
+
+    results = bench_large_games.main(["--sizes", "6", "12", "--repeats", "1"])
+    rows = {r["n"]: r for r in results["rows"]}
+    for r in rows.values():
+        assert r["status"] == "converged" and r["kind"] == "pure"
+        assert r["reference_gain"] <= r["certificate"] + 1e-12
+    assert rows[6]["found_among_tensor"] and rows[6]["tensor_equilibria"] >= 1
+    assert "tensor path s" in capsys.readouterr().out
 
 
 def test_bench_exact_oracle_quick_runs_and_agrees_with_highs(capsys):

@@ -239,3 +239,24 @@ def test_bad_input(kwargs, match):
     cs = [Collective("c", 0.3, "g", target="y"), Collective("d", 0.3, "g", target="n")]
     with pytest.raises(ACAInputError, match=match):
         success(world, cs, **kwargs)
+
+
+def test_large_batches_run_in_chunks_with_the_same_answers(monkeypatch):
+    """Past _CELLS_PER_CHUNK the Bayes and greedy paths map over chunks of size vectors (bounded
+    memory); the answers equal one call per size vector."""
+    from aca_games import oracle
+
+    world = World(points=["a", "b", "c"], labels=["n", "y"], base=[[0.2, 0.1], [0.1, 0.1], [0.1, 0.2]],
+                  landing={"g": [[0.3, 0.2], [0.1, 0.1], [0.1, 0.2]]})
+    cs = [Collective("i", 0.1, "g", target="y"), Collective("j", 0.1, "g", target="n")]
+    sizes = np.random.default_rng(0).dirichlet(np.ones(3), size=10)[:, :2] * 0.9
+    monkeypatch.setattr(oracle, "_CELLS_PER_CHUNK", 50)  # 12 cells per size vector: chunks of 4
+    oracle._compiled_batch.cache_clear()
+    try:
+        for eps, method in ((0.0, "exact"), (0.02, "greedy")):
+            batched = np.asarray(success(world, cs, eps, sizes=sizes, method=method))
+            singles = [np.asarray(success(world, cs, eps, sizes=row, method=method)) for row in sizes]
+            np.testing.assert_allclose(batched, np.stack(singles), atol=1e-15)
+            assert len({tuple(r) for r in batched}) > 1  # the sizes matter
+    finally:
+        oracle._compiled_batch.cache_clear()

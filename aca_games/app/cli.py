@@ -123,6 +123,7 @@ def run(
 ):
     """The full report: success, bounds and critical masses of every collective, the game, coalitions."""
     from aca_games.app.game_report import game_report, render_game
+    from aca_games.app.legend import legend_table, methods
     from aca_games.app.report import (
         render_table,
         render_together,
@@ -155,25 +156,29 @@ def run(
     with step("computing success, bounds and critical masses..."), _silenced():
         rows = single_collective_report(s)
         together = together_report(s)
-    with step("solving the game: equilibria, best responses, minimum coalition..."), _silenced():
-        game = game_report(s)
-    document = to_json(rows, s, together=together, game=game)
+    with step("solving the game: equilibria, best responses, minimum coalition...") as status, _silenced():
+        report_progress = None if json_ else (lambda message: status.update(f"game: {message}"))
+        game = game_report(s, progress=report_progress)
+    columns = [k for k in REPORT_COLUMNS if k != "finite_sample" or s.analysis.N]
+    document = to_json(rows, s, together=together, game=game, methods=methods(columns))
     if json_:
         sys.stdout.write(document + "\n")
     else:
         out.print(render_table(rows, s.analysis.target_success))
-        out.print(
-            "[dim]success: exact oracle (worst case over ε-suboptimal learners); bounds are "
-            "lower bounds on it; α*: smallest size reaching the target acting alone.[/]"
-        )
         for table in render_together(together, [c.name for c in s.collectives]) + render_game(game):
             out.print(table)
+        out.print(legend_table(columns))
     if report_file is not None:
         _write(report_file, document + "\n")
         if not json_:
             out.print(f"wrote {report_file}", highlight=False, markup=False)
         if not no_figures:
             _write_figures(s, out_dir, out, quiet=json_)
+
+
+#: Columns of the ``run`` report explained by its legend (and under ``"methods"`` in its JSON).
+REPORT_COLUMNS = ("success", "closed_form", "staircase", "finite_sample", "critical_mass", "per_point",
+                  "multi_closed_form", "bloc", "externality")
 
 
 def _write_figures(s, out_dir: Path, out, quiet: bool) -> None:

@@ -10,14 +10,22 @@ The report also sizes the minimum joint coalition: the smallest total size at wh
 collective of the scenario meets ``analysis.target_success`` together (per-point MILP and B1 LP,
 :func:`solvers.coalition.min_joint_sizes`, each re-checked with the exact oracle).
 
-The report holds all pure Nash equilibria (exact enumeration), the best response of each collective
-to the scenario's own profile (everyone on its configured signal), the price of anarchy of the pure
-equilibria, and, for two players, every extreme mixed equilibrium.
+**Which method.** A game with at most :data:`ENUMERATE_MAX_PROFILES` pure profiles is enumerated:
+all pure Nash equilibria (:func:`solvers.pure_nash` on the payoff tensor), the price of anarchy of
+the pure equilibria and, for two players, every extreme mixed equilibrium. A larger game (a city
+of 100 collectives has ``25^100`` profiles) is never tabulated: :func:`solvers.find_equilibrium`
+runs best-response dynamics from the configured profile and returns one certified equilibrium
+(or a coarse correlated equilibrium), the price of anarchy is reported as not computable, and the
+JSON says which method ran (``"method"``). Either way an equilibrium means every player's largest
+unilateral gain is at most :data:`~solvers.equilibrium.large.EQUILIBRIUM_TOL` (rounding), and the
+best response of each collective to the configured profile comes from the ``Σ m_i`` deviation
+payoffs (:meth:`aca_games.ACAGame.all_deviation_payoffs`).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -25,9 +33,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from aca_games import ACAGame, Player
-from solvers.best_response import best_response
+from aca_games.game import format_count
 from solvers.coalition import min_joint_sizes
 from solvers.equilibrium.analysis import price_of_anarchy
+from solvers.equilibrium.large import EQUILIBRIUM_TOL, find_equilibrium
 from solvers.equilibrium.pure import pure_nash
 from solvers.equilibrium.two_player import two_player_equilibria
 
@@ -41,6 +50,14 @@ GAME_V2 = "The scenario's game (its menus; payoff = value × success - costs)"
 SIZE_STEP = 1e-6
 #: Equilibria listed in the table (the JSON report has all of them).
 SHOWN = 8
+#: Past this many players the best-response table lists only the collectives that would switch.
+MANY_PLAYERS = 20
+#: What the report keeps of :func:`solvers.price_of_anarchy`.
+POA_KEYS = ("optimum", "worst_equilibrium", "best_equilibrium", "price_of_anarchy", "price_of_stability",
+            "convention")
+#: Games with at most this many pure profiles are enumerated (all pure equilibria, price of
+#: anarchy); larger ones are solved by :func:`solvers.find_equilibrium` without a payoff table.
+ENUMERATE_MAX_PROFILES = 200_000
 
 
 def default_game(scenario: Scenario) -> ACAGame:
@@ -61,46 +78,113 @@ def default_game(scenario: Scenario) -> ACAGame:
     return ACAGame(world, players, bound="exact", eps=a.eps, reading=a.reading)
 
 
-def game_report(scenario: Scenario) -> dict:
+def game_report(scenario: Scenario, progress: Callable[[str], None] | None = None) -> dict:
     """Equilibria, best responses and price of anarchy of the scenario's default game.
+
+    ``progress`` (optional) receives one-line messages while a large game is solved.
 
     >>> from aca_games.app.scenario import load_scenario, default_scenario_path
     >>> rep = game_report(load_scenario(default_scenario_path()))
-    >>> rep["configured_is_equilibrium"], rep["best_responses"][2]["best"]   # the shops should switch
-    (False, 'signal stillair_tag')
+    >>> rep["method"], rep["configured_is_equilibrium"], rep["best_responses"][2]["best"]
+    ('enumeration', False, 'signal stillair_tag')
     """
+    say = progress or (lambda message: None)
+    say("building the default game (every signal, or abstain)...")
     game = default_game(scenario)
-    tensor = game.payoff_tensor()
     names = [p.option_names for p in game.players]
-    configured = scenario.configured or (0,) * len(game.players)
-    pure = pure_nash(tensor)
-    responses = []
-    for i, p in enumerate(game.players):
-        ranking = best_response(tensor, i, configured).value
-        responses.append({"collective": p.name, "best": names[i][ranking[0]["option"]],
-                          "payoff": ranking[0]["payoff"],
-                          "configured_payoff": float(tensor[(i, *configured)])})
+    configured = tuple(scenario.configured or (0,) * len(game.players))
+    deviations = np.asarray(game.all_deviation_payoffs(configured))
+    now = deviations[np.arange(len(configured)), configured]
+    gains = deviations.max(axis=1) - now
     report = {
         "game": GAME_V2 if scenario.players else GAME_V1,
+        "players": [p.name for p in game.players],
         "menus": [list(n) for n in names],
+        "n_profiles": format_count(game.n_profiles),
+        "configured_is_equilibrium": bool(gains.max() <= EQUILIBRIUM_TOL),
+        "configured_gain": float(max(gains.max(), 0.0)),
+        "best_responses": _best_responses(game, deviations, configured),
+        "tol": EQUILIBRIUM_TOL,
+    }
+    if game.n_profiles <= ENUMERATE_MAX_PROFILES:
+        say(f"enumerating all {format_count(game.n_profiles)} profiles...")
+        report.update(_enumerated(game, names))
+    else:
+        say(f"{format_count(game.n_profiles)} profiles: best-response dynamics (find_equilibrium)...")
+        report.update(_searched(game, names, configured, say))
+    say("sizing the minimum joint coalition (MILP)...")
+    report["min_coalition"] = coalition_report(scenario)
+    return report
+
+
+def _labelled(game: ACAGame, names, profile) -> dict:
+    payoff = np.asarray(game.payoffs(profile))
+    return {"profile": [names[i][a] for i, a in enumerate(profile)], "payoff": payoff.tolist()}
+
+
+def _best_responses(game: ACAGame, deviations: np.ndarray, configured) -> list[dict]:
+    """Each player's best option against the configured profile (first in menu order on ties)."""
+    out = []
+    for i, p in enumerate(game.players):
+        row = deviations[i, : len(p.options)]
+        best = int(np.argmax(row))
+        out.append({"collective": p.name, "best": p.option_names[best], "payoff": float(row[best]),
+                    "configured": p.option_names[configured[i]],
+                    "configured_payoff": float(row[configured[i]])})
+    return out
+
+
+def _enumerated(game: ACAGame, names) -> dict:
+    """All pure equilibria from the payoff tensor, the price of anarchy, 2-player mixed equilibria."""
+    tensor = game.payoff_tensor()
+    pure = pure_nash(tensor, tol=EQUILIBRIUM_TOL)
+    out = {
+        "method": "enumeration",
+        "method_note": f"all {format_count(game.n_profiles)} pure profiles enumerated (pure_nash)",
         "pure_equilibria": [
             {"profile": [names[i][a] for i, a in enumerate(eq)],
              "payoff": [float(tensor[(i, *eq)]) for i in range(len(eq))]}
             for eq in pure.value
         ],
-        "configured_is_equilibrium": configured in pure.value,
-        "best_responses": responses,
     }
     if pure.value:
         poa = price_of_anarchy(tensor, pure.value).value
-        report["price_of_anarchy"] = {k: poa[k] for k in ("optimum", "worst_equilibrium", "poa")
-                                      if k in poa and not isinstance(poa[k], (dict, list))}
-    report["min_coalition"] = coalition_report(scenario)
+        out["price_of_anarchy"] = {k: poa[k] for k in POA_KEYS} | {
+            "method": "welfare (sum of payoffs) of the worst and best pure equilibria against the best "
+            "profile; a ratio when the optimum is positive, else a difference (convention)"}
+    else:
+        out["price_of_anarchy"] = {"reason": "no pure equilibrium to compare with"}
     if len(game.players) == 2:
         mixed = two_player_equilibria(tensor)
-        report["mixed_equilibria"] = [[np.round(x, 6).tolist(), np.round(y, 6).tolist()]
-                                      for x, y in mixed.value]
-    return report
+        out["mixed_equilibria"] = [[np.round(x, 6).tolist(), np.round(y, 6).tolist()]
+                                   for x, y in mixed.value]
+    return out
+
+
+def _searched(game: ACAGame, names, configured, say) -> dict:
+    """One certified equilibrium by :func:`solvers.find_equilibrium`, from the configured profile."""
+    sol = find_equilibrium(game, start=configured, progress=say)
+    st = sol.stats
+    found = {"kind": st["kind"], "status": sol.status, "certificate": sol.certificate, "tol": st["tol"],
+             "method": st["method"], "sweeps": st["sweeps"], "restarts": st["restarts"],
+             "deviations_checked": st["deviations_per_profile"], "seconds": st["seconds"]}
+    if st["kind"] == "pure":
+        found.update(_labelled(game, names, sol.value))
+    else:
+        found["distribution"] = [{"weight": w, "profile": [names[i][a] for i, a in enumerate(prof)]}
+                                 for w, prof in sol.value]
+    pure = st["kind"] == "pure" and sol.ok
+    return {
+        "method": "find_equilibrium",
+        "method_note": f"{format_count(game.n_profiles)} pure profiles, too many to enumerate: "
+        f"{st['method'].replace('_', ' ')} from the configured profile (solvers.find_equilibrium), "
+        f"certified by {st['deviations_per_profile']:,} deviation payoffs",
+        "equilibrium": found,
+        "pure_equilibria": [_labelled(game, names, sol.value)] if pure else [],
+        "price_of_anarchy": {"reason": f"not computed: the welfare optimum is a maximum over all "
+                             f"{format_count(game.n_profiles)} profiles (enumerated only up to "
+                             f"{ENUMERATE_MAX_PROFILES:,})"},
+    }
 
 
 def coalition_report(scenario: Scenario) -> dict:
@@ -123,23 +207,42 @@ def coalition_report(scenario: Scenario) -> dict:
 
 
 def render_game(report: dict) -> list[Table]:
-    """Rich tables: pure equilibria and best responses to the configured profile."""
+    """Rich tables: equilibria (and how they were found), best responses, the joint coalition."""
     found = report["pure_equilibria"]
-    eq = Table(title=f"{report['game']}: "
-               f"{len(found)} pure Nash equilibria" + (f", first {SHOWN}" if len(found) > SHOWN else ""),
-               title_justify="left", header_style="bold")
-    eq.add_column("#", justify="right")
-    eq.add_column("profile")
-    eq.add_column("payoffs", justify="right")
-    for k, e in enumerate(found[:SHOWN], 1):
-        eq.add_row(str(k), escape(", ".join(e["profile"])), ", ".join(f"{s:.3f}" for s in e["payoff"]))
-    if not report["pure_equilibria"]:
-        eq.add_row("-", "no pure equilibrium", "")
-    br = Table(title="Best response of each collective to the configured profile",
-               title_justify="left", header_style="bold")
+    title = f"{report['game']}: "
+    if report["method"] == "enumeration":
+        title += f"{len(found)} pure Nash equilibria" + (f", first {SHOWN}" if len(found) > SHOWN else "")
+    else:
+        eq = report["equilibrium"]
+        kind = "pure Nash equilibrium" if eq["kind"] == "pure" else "coarse correlated equilibrium"
+        verdict = "certified" if eq["status"] == "converged" else "NOT certified"
+        title += (f"one {kind}, {verdict}: largest unilateral gain {eq['certificate']:.3g} "
+                  f"(tolerance {eq['tol']:g})")
+    caption = " ".join(filter(None, [report.get("method_note"), _anarchy_text(report["price_of_anarchy"])]))
+    eq_table = Table(title=title, caption=caption, title_justify="left", caption_justify="left",
+                     header_style="bold")
+    eq_table.add_column("#", justify="right")
+    eq_table.add_column("profile")
+    eq_table.add_column("payoffs", justify="right")
+    rows = [(str(k), e["profile"], _payoff_text(e["payoff"])) for k, e in enumerate(found[:SHOWN], 1)]
+    if report["method"] != "enumeration" and report["equilibrium"]["kind"] != "pure":
+        distribution = report["equilibrium"]["distribution"][:SHOWN]
+        eq_table.columns[0].header = "weight"
+        rows = [(f"{d['weight']:.3f}", d["profile"], "") for d in distribution]
+    for first, profile, payoffs in rows:
+        eq_table.add_row(first, escape(_profile_text(profile, report["players"])), payoffs)
+    if not rows:
+        eq_table.add_row("-", "no pure equilibrium", "")
+    responses = report["best_responses"]
+    title = "Best response of each collective to the configured profile"
+    if len(responses) > MANY_PLAYERS:  # list only the collectives that would switch
+        responses = [r for r in responses if r["payoff"] > r["configured_payoff"] + report["tol"]]
+        title += (f": {len(responses)} of {len(report['best_responses'])} collectives would switch "
+                  "(the others' configured option is a best response)")
+    br = Table(title=title, title_justify="left", header_style="bold")
     for header in ("collective", "best option", "payoff", "configured"):
         br.add_column(header, justify="left" if header in ("collective", "best option") else "right")
-    for r in report["best_responses"]:
+    for r in responses:
         br.add_row(escape(r["collective"]), escape(r["best"]), f"{r['payoff']:.3f}",
                    f"{r['configured_payoff']:.3f}")
     co = Table(title="Minimum joint coalition: every collective meets the target together "
@@ -153,7 +256,34 @@ def render_game(report: dict) -> list[Table]:
         sizes = sizes or (r["reason"] or "")
         total = f"{r['total']:.4f}" if r["total"] is not None else "-"
         co.add_row(bound.replace("_", " "), r["status"], total, sizes)
-    return [eq, br, co]
+    return [eq_table, br, co]
 
 
-__all__ = ["ABSTAIN", "default_game", "game_report", "render_game"]
+def _anarchy_text(poa: dict) -> str:
+    """The price of anarchy in words: ``"Price of anarchy 1.06 (optimum welfare 2.94, worst
+    equilibrium 2.77; ratio); of stability 1.00."``, or why it is missing."""
+    if "reason" in poa:
+        return f"Price of anarchy: {poa['reason']}."
+    kind = poa["convention"]["anarchy"]
+    return (f"Price of anarchy {poa['price_of_anarchy']:.3f} ({kind}: optimum welfare {poa['optimum']:.3f}, "
+            f"worst equilibrium {poa['worst_equilibrium']:.3f}); price of stability "
+            f"{poa['price_of_stability']:.3f} (best equilibrium {poa['best_equilibrium']:.3f}).")
+
+
+def _payoff_text(payoffs: list[float]) -> str:
+    if len(payoffs) <= SHOWN:
+        return ", ".join(f"{x:.3f}" for x in payoffs)
+    return f"total {sum(payoffs):.3f}; min {min(payoffs):.3f}, max {max(payoffs):.3f}"
+
+
+def _profile_text(profile: list[str], players: list[str]) -> str:
+    """A profile for people: each player's option when few players, else the options' counts."""
+    if len(profile) <= SHOWN:
+        return "; ".join(f"{name}: {option}" for name, option in zip(players, profile, strict=True))
+    counts: dict[str, int] = {}
+    for option in profile:
+        counts[option] = counts.get(option, 0) + 1
+    return "; ".join(f"{k} x{c}" for k, c in sorted(counts.items(), key=lambda kv: -kv[1]))
+
+
+__all__ = ["ABSTAIN", "ENUMERATE_MAX_PROFILES", "default_game", "game_report", "render_game"]

@@ -58,7 +58,7 @@ from aca_games.app._figure import (
     size_label,
     suptitle,
 )
-from aca_games.app.equilibrium_plot import equilibrium_map_figure, game_equilibrium_map
+from aca_games.app.equilibrium_plot import EQUILIBRIUM_POINTS, equilibrium_map_figure, game_equilibrium_map
 from aca_games.app.noise_plot import noise_surface, noise_tradeoff
 from aca_games.collective import Collective
 from aca_games.game import ACAGame
@@ -72,6 +72,10 @@ if TYPE_CHECKING:
 
 #: Figures per collective are drawn for at most this many collectives by :func:`write_figures`.
 MAX_COLLECTIVES = 6
+#: The equilibrium map is drawn only when its payoff evaluations hold at most this many cells
+#: (grid cells x the pair's profiles x collectives x points x labels, one vmap): a two-player map
+#: inside a 100-collective city would hold billions.
+EQUILIBRIUM_MAP_CELLS = 2**27
 FORMATS = ("png", "svg")
 DPI = 130
 
@@ -284,7 +288,8 @@ def scenario_figures(
 
     For each of the first ``max_collectives`` collectives: success against size and the noise
     trade-off; with two collectives or more, the heat map and the equilibrium map of the first two
-    (:func:`scenario_game`). ``points`` overrides the grid resolution of every figure.
+    (:func:`scenario_game`; only up to :data:`EQUILIBRIUM_MAP_CELLS`). ``points`` overrides the grid
+    resolution of every figure.
     """
     world, cs, a = scenario.world, list(scenario.collectives), scenario.analysis
     learner = {"eps": a.eps, "reading": a.reading, "scenario_name": scenario.name}
@@ -303,10 +308,15 @@ def scenario_figures(
         )
     for c in cs[:max_collectives]:
         figures[f"noise_tradeoff_{slug(c.name)}"] = noise_tradeoff(world, c, **learner, **grid)
-    if len(cs) >= 2:
-        figures["success_heatmap"] = success_heatmap(world, cs, **learner, **grid)
+    if len(cs) < 2:
+        return figures
+    figures["success_heatmap"] = success_heatmap(world, cs, **learner, **grid)
+    game = scenario_game(scenario)
+    side = EQUILIBRIUM_POINTS if points is None else points
+    cells = side**2 * game.shape[0] * game.shape[1] * len(cs) * world.base.size
+    if cells <= EQUILIBRIUM_MAP_CELLS:
         figures["equilibrium_map"] = equilibrium_map_figure(
-            scenario_game(scenario),
+            game,
             marked=(float(cs[0].size), float(cs[1].size)),
             payoff="success − size",
             scenario_name=scenario.name,

@@ -30,13 +30,16 @@ import json
 import math
 from typing import TYPE_CHECKING
 
+import numpy as np
 from rich.markup import escape
 from rich.table import Table
 
 from aca_games import bounds, critical_mass, externalities, success
 from aca_games._errors import ACAInputError
 from aca_games.bounds import finite_sample as _finite_sample_api
-from aca_games.critical import TARGET_TOL
+from aca_games.critical import TARGET_TOL, critical_masses
+from aca_games.interaction import success_alone
+from aca_games.planting import sizes_of
 
 if TYPE_CHECKING:
     from aca_games.app.scenario import Scenario
@@ -46,9 +49,18 @@ DIGITS = 6
 #: How ``inf`` (an unreachable critical mass) is written in JSON.
 UNREACHABLE = "unreachable"
 
+#: Past these sizes the world is shown one row per signal instead of one row per point.
+WORLD_POINTS, WORLD_SIGNALS = 30, 8
+#: Past this many collectives the externality matrix is shown as its strongest entries.
+MATRIX_MAX = 10
+#: Externality entries listed for a large scenario (the JSON report has the whole matrix).
+EXTERNALITIES_SHOWN = 20
+
 BOUNDS = ("closed_form", "staircase", "finite_sample")
 CRITICAL = ("exact", "staircase", "closed_form")
 TOGETHER = ("per_point", "multi_closed_form", "bloc")
+#: Strategies the closed form [HMMZ23] covers (the others get ``None`` and a note).
+CLOSED_FORM_STRATEGIES = ("feature_label", "feature_only")
 
 
 def single_collective_report(scenario: Scenario) -> list[dict]:
@@ -67,27 +79,25 @@ def single_collective_report(scenario: Scenario) -> list[dict]:
     world, collectives, a = scenario.world, list(scenario.collectives), scenario.analysis
     learner = {"eps": a.eps, "reading": a.reading}
     together = [float(x) for x in success(world, collectives, **learner)]
+    alone = success_alone(world, collectives, **learner)
+    each_alone = np.diag(np.asarray(sizes_of(collectives)))  # row k: only collective k acts
+    staircase = np.diag(np.asarray(bounds.per_point(world, collectives, sizes=each_alone, **learner)))
+    covered = [c.strategy in CLOSED_FORM_STRATEGIES for c in collectives]
+    closed = np.diag(np.asarray(bounds.multi_closed_form(world, collectives, sizes=each_alone, **learner)))
+    notes: list[list[str]] = [[] for _ in collectives]
+    for k, c in enumerate(collectives):
+        if not covered[k]:  # the closed form's own message says why it does not apply
+            _attempt(notes[k], "closed_form", bounds.closed_form, world, c, **learner)
+            _attempt(notes[k], "critical_mass[closed_form]", critical_mass, world, c, a.target_success,
+                     bound="closed_form", **learner)
+    masses = {kind: _critical_masses(notes, scenario, kind, covered if kind == "closed_form" else None)
+              for kind in CRITICAL}
     rows = []
-    for c, joint in zip(collectives, together, strict=True):
-        notes: list[str] = []
-        alone = float(success(world, [c], **learner)[0])
+    for k, c in enumerate(collectives):
         values = {
-            "closed_form": _attempt(notes, "closed_form", bounds.closed_form, world, c, **learner),
-            "staircase": float(bounds.staircase(world, c, **learner)),
-            "finite_sample": _finite_sample(notes, world, c, a, learner),
-        }
-        masses = {
-            kind: _attempt(
-                notes,
-                f"critical_mass[{kind}]",
-                critical_mass,
-                world,
-                c,
-                a.target_success,
-                bound=kind,
-                **learner,
-            )
-            for kind in CRITICAL
+            "closed_form": float(closed[k]) if covered[k] else None,
+            "staircase": float(staircase[k]),
+            "finite_sample": _finite_sample(notes[k], world, c, a, learner),
         }
         rows.append(
             {
@@ -96,15 +106,37 @@ def single_collective_report(scenario: Scenario) -> list[dict]:
                 "signal": c.signal,
                 "strategy": c.strategy,
                 "noise": float(c.noise),
-                "success": alone,
-                "success_together": joint,
-                "meets_target": meets(alone, a.target_success),
+                "success": float(alone[k]),
+                "success_together": together[k],
+                "meets_target": meets(float(alone[k]), a.target_success),
                 "bounds": values,
-                "critical_mass": masses,
-                "notes": notes,
+                "critical_mass": {kind: None if np.isnan(masses[kind][k]) else float(masses[kind][k])
+                                  for kind in CRITICAL},
+                "notes": notes[k],
             }
         )
     return rows
+
+
+def _critical_masses(notes, scenario: Scenario, kind: str, members=None) -> np.ndarray:
+    """Critical masses of the collectives (``members``: a mask, default all), ``nan`` elsewhere; all
+    at once (:func:`aca_games.critical_masses`), or one at a time with a note for
+    each collective whose method does not apply (e.g. too many flippable points at ``ε > 0``)."""
+    cs, a = list(scenario.collectives), scenario.analysis
+    learner = {"eps": a.eps, "reading": a.reading}
+    index = [k for k in range(len(cs)) if members is None or members[k]]
+    out = np.full(len(cs), np.nan)
+    if not index:
+        return out
+    try:
+        chosen = [cs[k] for k in index]
+        out[index] = critical_masses(scenario.world, chosen, a.target_success, kind, **learner)
+    except ACAInputError:
+        for k in index:
+            value = _attempt(notes[k], f"critical_mass[{kind}]", critical_mass, scenario.world, cs[k],
+                             a.target_success, bound=kind, **learner)
+            out[k] = np.nan if value is None else value
+    return out
 
 
 def together_report(scenario: Scenario) -> dict:
@@ -142,16 +174,34 @@ def render_together(report: dict, names: list[str]) -> list[Table]:
         table.add_column(header, justify="left" if header == "collective" else "right")
     for r in report["rows"]:
         table.add_row(escape(r["name"]), *(_fmt(r[k]) for k in ("success", *TOGETHER)))
-    matrix = Table(title="Externalities: change in the row's exact success when the column joins it",
-                   title_justify="left", header_style="bold")
-    matrix.add_column("")
-    for n in names:
-        matrix.add_column(escape(n), justify="right")
-    for n, row in zip(names, report["externalities"], strict=True):
-        cells = ["" if abs(x) < 1e-12 else (f"[green]+{x:.3f}[/]" if x > 0 else f"[red]{x:.3f}[/]")
-                 for x in row]
-        matrix.add_row(escape(n), *cells)
-    return [table, matrix]
+    return [table, externality_table(report["externalities"], names)]
+
+
+def externality_table(matrix, names: list[str]) -> Table:
+    """The externality matrix ``X[i][j]``; with more than :data:`MATRIX_MAX` collectives, its
+    :data:`EXTERNALITIES_SHOWN` largest entries in absolute value, one row per pair."""
+    cell = lambda x: "" if abs(x) < 1e-12 else (f"[green]+{x:.3f}[/]" if x > 0 else f"[red]{x:.3f}[/]")  # noqa: E731
+    if len(names) <= MATRIX_MAX:
+        table = Table(title="Externalities: change in the row's exact success when the column joins it",
+                      caption="blank: no effect (a change below 1e-12), or the collective itself",
+                      title_justify="left", caption_justify="left", header_style="bold")
+        table.add_column("")
+        for n in names:
+            table.add_column(escape(n), justify="right")
+        for n, row in zip(names, matrix, strict=True):
+            table.add_row(escape(n), *(cell(x) for x in row))
+        return table
+    X = np.asarray(matrix, dtype=float)
+    nonzero = int((np.abs(X) >= 1e-12).sum())
+    order = np.argsort(-np.abs(X), axis=None, kind="stable")[: min(EXTERNALITIES_SHOWN, nonzero)]
+    table = Table(title=f"Externalities: the {len(order)} largest of {nonzero} nonzero changes in a "
+                  "collective's exact success when another joins it (all pairs in the JSON report)",
+                  title_justify="left", header_style="bold")
+    for header in ("collective", "when joined by", "change"):
+        table.add_column(header, justify="right" if header == "change" else "left")
+    for i, j in zip(*np.unravel_index(order, X.shape), strict=True):
+        table.add_row(escape(names[i]), escape(names[j]), cell(float(X[i, j])))
+    return table
 
 
 def meets(success_value: float, target_success: float) -> bool:
@@ -201,7 +251,10 @@ def render_table(rows: list[dict], target_success: float | None = None) -> Table
     title = "Each collective acting alone (exact oracle, lower bounds, critical mass)"
     if target_success is not None:
         title += f"; target success {target_success:g}"
-    table = Table(title=title, title_justify="left", header_style="bold")
+    caption = ("n/a: the bound does not cover this strategy, or the finite-sample bound has no N "
+               "(the JSON notes say which); unreachable: no size below 1 reaches the target")
+    table = Table(title=title, caption=caption, title_justify="left", caption_justify="left",
+                  header_style="bold")
     for header in (
         "collective",
         "size",
@@ -231,13 +284,17 @@ def render_table(rows: list[dict], target_success: float | None = None) -> Table
 
 
 def world_table(scenario: Scenario) -> Table:
-    """The world at a glance: base mass per label and landing mass per signal at every point."""
-    import numpy as np
-
+    """The world at a glance: base mass per label and landing mass per signal at every point; for a
+    large world (more than :data:`WORLD_POINTS` points or :data:`WORLD_SIGNALS` signals) one row per
+    signal instead (:func:`signal_table`)."""
     world = scenario.world
+    if len(world.points) > WORLD_POINTS or len(world.signals) > WORLD_SIGNALS:
+        return signal_table(scenario)
     table = Table(
         title=f"World: {len(world.points)} points, {len(world.labels)} labels, {len(world.signals)} signals",
+        caption="P0: base mass per label; m: where each signal lands (blank: never at this point)",
         title_justify="left",
+        caption_justify="left",
         header_style="bold",
     )
     table.add_column("point")
@@ -253,6 +310,31 @@ def world_table(scenario: Scenario) -> Table:
             *(f"{x:.4f}" for x in base[i]),
             *(f"{landing[g][i]:.2f}" if landing[g][i] else "" for g in world.signals),
         )
+    return table
+
+
+def signal_table(scenario: Scenario) -> Table:
+    """One row per signal: its points, the base mass already there (``ξ``) and its label mix, the
+    landing label mix, and how many of the scenario's collectives plant on it."""
+    world = scenario.world
+    base = np.asarray(world.base)
+    table = Table(
+        title=f"World: {len(world.points)} points, {len(world.labels)} labels, {len(world.signals)} "
+        "signals (one row per signal)",
+        title_justify="left",
+        header_style="bold",
+    )
+    for header in ("signal", "points", "ξ (base mass)", "base labels", "landing labels", "collectives"):
+        table.add_column(header, justify="left" if header == "signal" else "right")
+    mix = lambda v: " / ".join(f"{x:.2f}" for x in v / max(v.sum(), 1e-300))  # noqa: E731
+    for g in world.signals:
+        land = np.asarray(world.landing_table(g))
+        inside = land.sum(axis=1) > 0
+        users = sum(c.signal == g for c in scenario.collectives)
+        table.add_row(escape(g), str(int(inside.sum())), f"{base[inside].sum():.4f}",
+                      mix(base[inside].sum(axis=0)), mix(land.sum(axis=0)), str(users))
+    table.caption = "label mixes in the order " + " / ".join(escape(y) for y in world.labels)
+    table.caption_justify = "left"
     return table
 
 

@@ -68,7 +68,7 @@ from aca_games._errors import ACAInputError
 from aca_games._knapsack import TIE_TOL
 from aca_games.collective import STRATEGIES, Collective
 from aca_games.learner import check_eps, slack
-from aca_games.planting import _deviation, target_mask
+from aca_games.planting import _misfire_label, target_mask
 from aca_games.world import World
 
 
@@ -199,10 +199,11 @@ def rules(world: World, collective: Collective) -> Rules:
     else:
         candidates = np.zeros_like(target)
         candidates[:, world.label_index(c.label)] = True
-    # _deviation picks the misfire label and raises if none; erasing has no default wrong label
-    misfire_target = np.ones_like(target) if c.strategy == "erase" else target
-    unit = _deviation(world, c, world.base[:1], jnp.ones(1), misfire_target)  # one unit of mass
-    deviant_label = unit[0] if c.noise_mode != "drop" else np.full(n_labels, 1.0 / n_labels)
+    # _misfire_label picks the misfire label and raises if none; erasing has no default wrong label
+    if c.noise_mode == "misfire":
+        deviant_label = np.eye(n_labels)[_misfire_label(world, c, target)]
+    else:
+        deviant_label = np.full(n_labels, 1.0 / n_labels)
     feature_only = c.strategy == "feature_only"
     flags = {
         "rivals_off_label": c.strategy == "erase",

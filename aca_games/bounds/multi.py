@@ -46,6 +46,7 @@ Both closed forms apply to planting strategies (``feature_label``, ``feature_onl
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import jax
@@ -55,9 +56,9 @@ import numpy as np
 from aca_games._knapsack import TIE_TOL
 from aca_games.bounds.population import (
     ClosedFormTerms,
+    _gaps,
     clip01,
     closed_form_terms,
-    label_gaps,
     ratio_bound,
     tie_allowance,
 )
@@ -73,21 +74,34 @@ def _sizes(collectives, sizes):
     return sizes_of(collectives) if sizes is None else jnp.asarray(sizes, dtype=jnp.float64)
 
 
+def _over_sizes(fn, sizes) -> jax.Array:
+    """``fn`` of one size vector ``(K,)`` applied to a batch ``(..., K)`` by one ``vmap``."""
+    if sizes.ndim <= 1:
+        return fn(sizes)
+    flat = sizes.reshape(-1, sizes.shape[-1])
+    return jax.vmap(fn)(flat).reshape(sizes.shape)
+
+
 def per_point(
     world: World, collectives: Sequence[Collective], eps=0.0, reading: str = "huber", *, sizes=None
 ) -> jax.Array:
     """Multi-collective staircase: ``S_i >= Σ m_i 1[P(x̃, ℓ_i) - max_{y∉T_i} P(x̃, y) > κ + τ]``.
 
-    Equals the oracle at ``ε = 0`` when every target set is the planted label alone.
+    Equals the oracle at ``ε = 0`` when every target set is the planted label alone, and the
+    single-collective staircase (:func:`~aca_games.bounds.staircase`) of ``i`` when only ``i`` has
+    a positive size. ``sizes`` overrides the collectives' own: ``(K,)`` or a batch ``(..., K)``.
 
     >>> w = World(points=["a"], labels=["n", "y"], base=[[0.3, 0.2]], landing={"g": [[0.5, 0.5]]})
     >>> cs = [Collective("i", 0.1, "g", target="y"), Collective("j", 0.05, "g", target="n")]
     >>> per_point(w, cs).tolist()   # 'y': 0.85*0.2 + 0.1 = 0.27 < 'n': 0.85*0.3 + 0.05 = 0.305
     [0.0, 1.0]
+    >>> per_point(w, cs, sizes=[[0.1, 0.0], [0.0, 0.05]]).tolist()   # each alone
+    [[1.0, 0.0], [0.0, 1.0]]
     """
     check_eps(eps, reading)
     p = plant_all(world, collectives)
-    return per_point_kernel(world.base, p, _sizes(collectives, sizes), slack(eps, reading))
+    kappa = slack(eps, reading)
+    return _over_sizes(lambda s: per_point_kernel(world.base, p, s, kappa), _sizes(collectives, sizes))
 
 
 def per_point_kernel(base, p: Planting, sizes, kappa) -> jax.Array:
@@ -106,15 +120,22 @@ def conflict_mass(world: World, collectives: Sequence[Collective]) -> jax.Array:
 
 
 def _conflict(p: Planting, relative: bool = True) -> jax.Array:
-    """``c[i, j, x] = max_{y∉T_i(x)} [E_j(x, y) - E_j(x, ℓ_i(x))]_+`` summed over ``X*_i``; with
-    ``relative=False`` the subtracted term is dropped (valid whatever label leads for ``i``)."""
-    own = jnp.take_along_axis(p.planted[None, :, :, :], p.label[:, None, :, None], axis=3)  # (i, j, P, 1)
-    own = own if relative else 0.0
-    excess = jnp.where(~p.target[:, None], p.planted[None] - own, 0.0)  # (i, j, P, L)
-    c = jnp.maximum(jnp.max(excess, axis=3), 0.0)
-    c = jnp.where(p.landing[:, None, :] > 0, c, 0.0)
-    rho = c.sum(axis=2)
+    """``ρ[i, j]`` (:func:`conflict_pair`) for every ordered pair of the stacked plantings ``p``;
+    zero diagonal."""
+    pair = functools.partial(conflict_pair, relative=relative)
+    rho = jax.vmap(jax.vmap(pair, in_axes=(None, 0)), in_axes=(0, None))(p, p)
     return rho * (1.0 - jnp.eye(rho.shape[0]))
+
+
+def conflict_pair(i: Planting, j: Planting, relative: bool = True) -> jax.Array:
+    """``ρ_ij = Σ_{x̃∈X*_i} max_{y∉T_i} [E_j(x̃, y) - E_j(x̃, ℓ_i(x̃))]_+`` for two single plantings
+    (no collective axis); with ``relative=False`` the subtracted term is dropped (valid whatever
+    label leads for ``i``)."""
+    own = jnp.take_along_axis(j.planted, i.label[:, None], axis=1)  # (P, 1): E_j(x̃, ℓ_i(x̃))
+    own = own if relative else 0.0
+    excess = jnp.where(~i.target, j.planted - own, 0.0)  # (P, L)
+    c = jnp.maximum(jnp.max(excess, axis=1), 0.0)
+    return jnp.sum(jnp.where(i.landing > 0, c, 0.0))
 
 
 def multi_closed_form(
@@ -130,7 +151,8 @@ def multi_closed_form(
 
     ``S_i >= 1 - [β_0 Δ_i ξ_i + α_i h_iΓ_i ξ_i + Σ_{j≠i} α_j ρ_ij + κ + |X*_i| τ]/(α_i ν_i)``, clipped to
     ``[0, 1]`` (by ``clip``; smooth surrogates pass a soft clip); equals
-    :func:`~aca_games.bounds.closed_form` for one collective.
+    :func:`~aca_games.bounds.closed_form` for one collective (or when only ``i`` has a positive
+    size). ``sizes`` overrides the collectives' own: ``(K,)`` or a batch ``(..., K)``.
 
     >>> w = World(points=["a", "b"], labels=["n", "y"], base=[[0.3, 0.1], [0.2, 0.2]],
     ...           landing={"g": [[0.5, 0.0], [0.3, 0.2]], "h": [[0.0, 0.0], [1.0, 0.0]]})
@@ -145,7 +167,8 @@ def multi_closed_form(
     collectives = list(collectives)
     p = plant_all(world, collectives)
     terms, covered = stacked_terms(world, collectives)
-    return b1_kernel(p, terms, covered, _sizes(collectives, sizes), slack(eps, reading), clip)
+    kappa = slack(eps, reading)
+    return _over_sizes(lambda s: b1_kernel(p, terms, covered, s, kappa, clip), _sizes(collectives, sizes))
 
 
 def stacked_terms(world: World, collectives: Sequence[Collective]):
@@ -158,11 +181,16 @@ def stacked_terms(world: World, collectives: Sequence[Collective]):
 
 def b1_kernel(p: Planting, terms: ClosedFormTerms, covered, sizes, kappa, clip=clip01) -> jax.Array:
     """:func:`multi_closed_form` from arrays: stacked plantings, terms and sizes ``(K,)``."""
-    others = sizes.sum() - sizes
-    bystanders = 1.0 - others - terms.bystander_rate * sizes
-    against = (bystanders * terms.delta + sizes * terms.resistance) * terms.xi
-    against = against + _conflict(p) @ sizes + kappa + terms.ties
-    return jnp.where(covered, ratio_bound(sizes * terms.net_rate, against, clip), 0.0)
+    return b1_value(terms, covered, sizes, sizes.sum() - sizes, _conflict(p) @ sizes, kappa, clip)
+
+
+def b1_value(terms: ClosedFormTerms, covered, size, others, conflict, kappa, clip=clip01) -> jax.Array:
+    """B1 of collective ``i`` from its terms (tie allowance included), its size ``α_i``, the others'
+    total size ``Σ_{j≠i} α_j`` and its conflict ``Σ_j ρ_ij α_j`` (elementwise over a leading axis)."""
+    bystanders = 1.0 - others - terms.bystander_rate * size
+    against = (bystanders * terms.delta + size * terms.resistance) * terms.xi
+    against = against + conflict + kappa + terms.ties
+    return jnp.where(covered, ratio_bound(size * terms.net_rate, against, clip), 0.0)
 
 
 def bloc(
@@ -190,23 +218,22 @@ def bloc(
     # a_j(y): share of j's landing planted on y (feature-label members; drop deviators excluded)
     shares = jnp.stack([_label_shares(world, c, n_labels) for c in collectives])  # (K, L)
     dropped = jnp.asarray([c.noise if c.noise_mode == "drop" else 0.0 for c in collectives])
-    out = []
-    for i, c in enumerate(collectives):
-        if c.strategy != "feature_label":
-            out.append(jnp.float64(0.0))
-            continue
-        members = np.array([d.strategy == "feature_label" and d.signal == c.signal for d in collectives])
-        in_bloc = jnp.where(members, alphas, 0.0)
-        pooled = jnp.dot(in_bloc, shares)  # ā_y, (L,)
-        in_target = p.target[i, 0]
-        lead_mass = jnp.where(in_target, pooled, -jnp.inf)
-        margin = jnp.max(lead_mass) - jnp.max(jnp.where(in_target, -jnp.inf, pooled))
-        delta = label_gaps(world, c.signal, p.target[i])[jnp.argmax(lead_mass)]
-        bystanders = 1.0 - alphas.sum() + jnp.dot(in_bloc, dropped)
-        against = bystanders * delta * world.xi(c.signal)
-        against = against + jnp.dot(rho[i], alphas - in_bloc) + kappa + tie_allowance(p.landing[i])
-        out.append(ratio_bound(margin, against))
-    return jnp.stack(out)
+    planting = np.array([c.strategy == "feature_label" for c in collectives])
+    signals = np.array([c.signal for c in collectives])
+    members = planting[:, None] & planting[None, :] & (signals[:, None] == signals[None, :])  # bloc of i
+    in_bloc = jnp.where(members, alphas[None, :], 0.0)  # (i, j)
+    pooled = in_bloc @ shares  # ā_y for i's bloc, (K, L)
+    in_target = p.target[:, 0, :]  # feature-label targets are the same at every point
+    lead_mass = jnp.where(in_target, pooled, -jnp.inf)
+    margin = jnp.max(lead_mass, axis=1) - jnp.max(jnp.where(in_target, -jnp.inf, pooled), axis=1)
+    inside = p.landing > 0
+    gaps = jax.vmap(_gaps, in_axes=(None, 0, 0))(world.base, inside, p.target)  # (K, L)
+    delta = jnp.take_along_axis(gaps, jnp.argmax(lead_mass, axis=1)[:, None], axis=1)[:, 0]
+    xi = jnp.sum(jnp.where(inside, world.base.sum(axis=1)[None, :], 0.0), axis=1)
+    bystanders = 1.0 - alphas.sum() + in_bloc @ dropped
+    against = bystanders * delta * xi + jnp.sum(rho * (alphas[None, :] - in_bloc), axis=1) + kappa
+    against = against + tie_allowance(p.landing)
+    return jnp.where(planting, ratio_bound(margin, against), 0.0)
 
 
 def _label_shares(world: World, c: Collective, n_labels: int) -> jax.Array:

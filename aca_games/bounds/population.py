@@ -49,6 +49,7 @@ certifies full success (:func:`closed_form_critical_mass`). The closed form appl
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import jax
@@ -58,7 +59,7 @@ from aca_games._errors import ACAInputError
 from aca_games._knapsack import TIE_TOL
 from aca_games.collective import Collective
 from aca_games.learner import slack
-from aca_games.planting import plant
+from aca_games.planting import Planting, plant
 from aca_games.world import World
 
 
@@ -87,23 +88,27 @@ def closed_form_terms(world: World, c: Collective) -> ClosedFormTerms:
             f"{c.name}.strategy: the closed form [HMMZ23] covers feature_label and feature_only, "
             f"not {c.strategy!r}; use bounds.staircase"
         )
-    planting = plant(world, c)
-    land = world.landing_table(c.signal)
-    mass = planting.landing
+    return _terms_kernel(world.base, world.landing_table(c.signal), plant(world, c).target,
+                         world.label_index(c.label), c.noise, strategy=c.strategy, variant=c.variant,
+                         noise_mode=c.noise_mode)
+
+
+@functools.partial(jax.jit, static_argnames=("strategy", "variant", "noise_mode"))
+def _terms_kernel(base, land, target, label, sigma, *, strategy, variant, noise_mode) -> ClosedFormTerms:
+    """:func:`closed_form_terms` from arrays (one jitted call per collective)."""
+    mass = land.sum(axis=1)
     inside = mass > 0
-    label = world.label_index(c.label)
-    delta = label_gaps(world, c.signal, planting.target)[label]
-    xi = world.xi(c.signal)
-    rival = _rival_conditional(world, planting.target)
-    sigma = c.noise
+    delta = _gaps(base, inside, target)[label]
+    xi = jnp.sum(jnp.where(inside, base.sum(axis=1), 0.0))
     share = 1.0
     resistance = 0.0
-    if c.strategy == "feature_only":
+    if strategy == "feature_only":
         share = jnp.min(jnp.where(inside, land[:, label] / jnp.where(inside, mass, 1.0), 1.0))
-        if c.variant == "hardt":
+        if variant == "hardt":
+            rival = _rival_conditional(base, target)
             resistance = (1.0 - sigma) * jnp.max(jnp.where(inside, jnp.maximum(rival, 0.0), 0.0))
-    net_rate = share * (1.0 - sigma) - (sigma if c.noise_mode == "misfire" else 0.0)
-    bystander_rate = 1.0 - sigma if c.noise_mode == "drop" else 1.0
+    net_rate = share * (1.0 - sigma) - (sigma if noise_mode == "misfire" else 0.0)
+    bystander_rate = 1.0 - sigma if noise_mode == "drop" else 1.0
     as_array = lambda x: jnp.asarray(x, dtype=jnp.float64)  # noqa: E731
     terms = (delta, xi, net_rate, bystander_rate, resistance, tie_allowance(mass))
     return ClosedFormTerms(*map(as_array, terms))
@@ -119,23 +124,26 @@ def tie_allowance(landing) -> jax.Array:
     return TIE_TOL * jnp.sum(landing > 0, axis=-1)
 
 
-def _conditional(world: World) -> jax.Array:
+def _conditional(base) -> jax.Array:
     """``P0(y|x̃)``, 0 at points without base mass."""
-    base_mass = world.base.sum(axis=1)
-    return world.base / jnp.where(base_mass > 0, base_mass, 1.0)[:, None]
+    base_mass = base.sum(axis=1)
+    return base / jnp.where(base_mass > 0, base_mass, 1.0)[:, None]
 
 
-def _rival_conditional(world: World, target) -> jax.Array:
+def _rival_conditional(base, target) -> jax.Array:
     """``max_{y∉T} P0(y|x̃)`` at each point (-1 where every label is a target)."""
-    return jnp.max(jnp.where(target, -1.0, _conditional(world)), axis=1)
+    return jnp.max(jnp.where(target, -1.0, _conditional(base)), axis=1)
+
+
+def _gaps(base, inside, target) -> jax.Array:
+    gap = jnp.maximum(_rival_conditional(base, target)[:, None] - _conditional(base), 0.0)
+    return jnp.max(jnp.where(inside[:, None], gap, 0.0), axis=0)
 
 
 def label_gaps(world: World, signal: str, target) -> jax.Array:
     """Conditional gap ``Δ(y) = max_{x̃∈X*} [max_{y'∉T} P0(y'|x̃) - P0(y|x̃)]_+`` for every label
     ``y``, shape ``(L,)`` (THEORY §3.1's ``Δ`` is the entry of the planted label)."""
-    gap = jnp.maximum(_rival_conditional(world, target)[:, None] - _conditional(world), 0.0)
-    inside = world.landing_mass(signal) > 0
-    return jnp.max(jnp.where(inside[:, None], gap, 0.0), axis=0)
+    return _gaps(world.base, world.landing_mass(signal) > 0, target)
 
 
 def clip01(x):
@@ -240,9 +248,14 @@ def crack_intervals(world: World, collective: Collective, kappa, labels=None):
     Returns:
         ``(lo, hi)``, each of shape ``(P,)`` or ``(P, L)``.
     """
-    p = plant(world, collective)
+    return crack_kernel(world.base, plant(world, collective), kappa, labels=labels)
+
+
+@functools.partial(jax.jit, static_argnames=("labels",))
+def crack_kernel(base, p: Planting, kappa, labels=None):
+    """:func:`crack_intervals` from arrays (one planting, no collective axis; vmappable)."""
     thresh = kappa + TIE_TOL
-    a = world.base[:, :, None] - world.base[:, None, :]  # (P, y, y')
+    a = base[:, :, None] - base[:, None, :]  # (P, y, y')
     b = p.planted[:, :, None] - p.planted[:, None, :]
     slope = b - a
     rival = ~p.target[:, None, :]

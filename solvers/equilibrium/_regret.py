@@ -3,8 +3,11 @@
 Conventions shared by every equilibrium solver:
 
 * ``payoffs``: array of shape ``(n_players, m_1, ..., m_n)``; ``payoffs[p][a_1, ..., a_n]`` is player
-  ``p``'s payoff at the pure profile ``(a_1, ..., a_n)``. Any object with a ``payoffpayoff_tensor()``
-  method returning such an array is accepted too.
+  ``p``'s payoff at the pure profile ``(a_1, ..., a_n)``. Any object with a ``payoff_tensor()``
+  method returning such an array is accepted too. :func:`regrets` and :func:`nash_conv` of an
+  :class:`aca_games.ACAGame` never build its tensor: they use deviation payoffs
+  (:func:`solvers.equilibrium._deviations.game_regrets`), so they work at any size for pure
+  profiles (option indices) and for mixed product profiles with small supports.
 * ``profile``: a sequence of ``n_players`` mixed strategies, ``profile[p]`` of length ``m_p``.
 
 For player ``p`` the *deviation payoffs* are ``d_p(a) = u_p(a, x_{-p})`` for each own action ``a``;
@@ -31,8 +34,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from aca_games import ACAInputError
+from aca_games import ACAGame, ACAInputError
 from solvers._payoffs import payoff_tensor
+from solvers.equilibrium._deviations import game_regrets
 
 __all__ = ["deviation_payoffs", "expected_payoffs", "nash_conv", "regrets"]
 
@@ -93,7 +97,11 @@ def regrets(payoffs, profile: Sequence) -> np.ndarray:
 
     For a genuine mixed profile the difference is ``>= 0`` up to rounding; the clip only removes
     ``-1e-17``-sized noise (a profile that is not a probability vector is the caller's bug).
+    An :class:`aca_games.ACAGame` of any size is handled without its tensor; its profile entries
+    may be option indices or probability vectors (see the module docstring).
     """
+    if isinstance(payoffs, ACAGame):
+        return game_regrets(payoffs, profile)
     P = payoff_tensor(payoffs)
     xs = _profile(P, profile)
     ds = deviation_payoffs(P, xs)

@@ -24,7 +24,6 @@ import numpy as np
 from rich.markup import escape
 from rich.table import Table
 
-from aca_games._errors import ACAInputError
 from aca_games.app.commands._common import (
     EpsOpt,
     JsonOpt,
@@ -93,7 +92,7 @@ def compute(s) -> dict:
         "profiles": n_profiles,
     }
     if n_profiles > EXHAUSTIVE_MAX_PROFILES:
-        doc["equilibrium"] = large_game_equilibrium(game, payoffs)
+        doc["equilibrium"] = large_game_equilibrium(game, payoffs, configured)
         return doc
     tensor = game.payoff_tensor()
     pure = solvers.pure_nash(tensor)
@@ -135,23 +134,14 @@ def compute(s) -> dict:
     return doc
 
 
-def large_game_equilibrium(game, payoffs: str) -> dict:
-    """An equilibrium of a game too large to enumerate (:func:`solvers.find_equilibrium`).
-
-    ``find_equilibrium(game)`` returns a pure profile (a tuple of option indices) or a coarse
-    correlated equilibrium (``[(weight, profile), ...]``), certified by the largest unilateral gain.
-    """
+def large_game_equilibrium(game, payoffs: str, start) -> dict:
+    """An equilibrium of a game too large to enumerate: :func:`solvers.find_equilibrium` from the
+    configured profile ``start``, a pure profile or a coarse correlated equilibrium
+    (``[(weight, profile), ...]``), certified by the largest unilateral gain."""
     import solvers
 
-    n_profiles = math.prod(game.shape)
-    find = getattr(solvers, "find_equilibrium", None)
-    if find is None:
-        raise ACAInputError(
-            f"the game has {n_profiles:.3g} pure profiles, more than the {EXHAUSTIVE_MAX_PROFILES} this "
-            "command enumerates; shorten the menus (fewer options or range steps)"
-        )
-    sol = find(game)
-    if isinstance(sol.value, tuple):
+    sol = solvers.find_equilibrium(game, start=start)
+    if sol.stats["kind"] == "pure":
         value = {"profile": named_profile(game, sol.value)}
         method = "best-response dynamics (solvers.find_equilibrium): a pure equilibrium"
     else:

@@ -1,0 +1,1 @@
+"""Bundled scenarios (``*.toml``) and the generator of the large one (:mod:`.generate_city`)."""
