@@ -27,7 +27,7 @@ RESULTS_DIR = HERE / "results"
 BENCHMARKS = {
     "startup": ("benchmarks.bench_startup", ["--quick"], []),
     "equilibria": ("benchmarks.bench_equilibria", ["--quick"], []),
-    "oracle": ("benchmarks.bench_oracle", ["--quick"], []),
+    "oracle": ("benchmarks.bench_oracle", ["--quick", "--batch", "200000"], []),  # the target batch
     "exact_oracle": ("benchmarks.bench_exact_oracle", ["--quick"], []),
     "continuous": ("benchmarks.bench_continuous", ["--repeats", "3"], []),
     "coalition": ("benchmarks.bench_coalition", ["--quick"], []),
