@@ -4,7 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 
-.PHONY: demo test test-all lint bench clean
+.PHONY: demo test test-all lint bench mutate clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -26,6 +26,12 @@ test-all: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+# Mutation testing (docs/verification.md §7): every core module, or MODULE=aca_games/oracle.py;
+# SAMPLE=0.2 tests a fixed pseudo-random fifth of the mutants. Long: see the measured times there.
+mutate: $(STAMP)
+	$(BIN)/python -c "import mutmut" 2>/dev/null || $(BIN)/pip install -q -e ".[mutate]"
+	nice -n 10 $(BIN)/python tools/mutate.py $(if $(SAMPLE),--sample $(SAMPLE)) $(MODULE)
 
 BENCH_STAMP := $(VENV)/.installed-bench
 

@@ -57,6 +57,7 @@ import jax.numpy as jnp
 
 from aca_games._errors import ACAInputError
 from aca_games._knapsack import TIE_TOL
+from aca_games._validate import choice
 from aca_games.collective import Collective
 from aca_games.learner import slack
 from aca_games.planting import Planting, plant
@@ -253,6 +254,8 @@ def crack_intervals(world: World, collective: Collective, kappa, labels=None):
     Returns:
         ``(lo, hi)``, each of shape ``(P,)`` or ``(P, L)``.
     """
+    if labels is not None:
+        choice("labels", labels, ["target"])
     return crack_kernel(world.base, plant(world, collective), kappa, labels=labels)
 
 
