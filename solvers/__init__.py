@@ -9,11 +9,11 @@ imports neither JAX nor cvxpy; ``solvers.best_response`` imports what best respo
 
 from __future__ import annotations
 
-import importlib
 import sys
 import types
 
 import aca_games  # noqa: F401  (float64 before JAX is imported)
+from aca_games._lazy import lazy_exports
 
 #: public name -> (module, attribute); attribute ``None`` means the module itself.
 _EXPORTS = {
@@ -41,19 +41,7 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str):
-    try:
-        module, attribute = _EXPORTS[name]
-    except KeyError:
-        raise AttributeError(f"module 'solvers' has no attribute {name!r}") from None
-    loaded = importlib.import_module(module)
-    value = loaded if attribute is None else getattr(loaded, attribute)
-    globals()[name] = value  # later lookups skip __getattr__
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports("solvers", _EXPORTS, globals())
 
 
 class _Package(types.ModuleType):
