@@ -33,8 +33,15 @@ mutate: $(STAMP)
 	$(BIN)/python -c "import mutmut" 2>/dev/null || $(BIN)/pip install -q -e ".[mutate]"
 	nice -n 10 $(BIN)/python tools/mutate.py $(if $(SAMPLE),--sample $(SAMPLE)) $(MODULE)
 
-bench: $(STAMP)
-	$(BIN)/python -m benchmarks.bench_oracle
+BENCH_STAMP := $(VENV)/.installed-bench
+
+$(BENCH_STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/pip install -q -e ".[test,bench]"
+	touch $(BENCH_STAMP)
+
+# Every benchmark, one at a time, quick sizes (FULL=1: full sizes); regenerates benchmarks/RESULTS.md.
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m benchmarks.run_all $(if $(FULL),--full,)
 
 clean:
 	rm -rf $(VENV) build *.egg-info
