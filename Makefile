@@ -4,7 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 
-.PHONY: demo test test-all lint bench clean
+.PHONY: demo test test-all lint bench mutate clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -27,8 +27,21 @@ test-all: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
-bench: $(STAMP)
-	$(BIN)/python -m benchmarks.bench_oracle
+# Mutation testing (docs/verification.md §7): every core module, or MODULE=aca_games/oracle.py;
+# SAMPLE=0.2 tests a fixed pseudo-random fifth of the mutants. Long: see the measured times there.
+mutate: $(STAMP)
+	$(BIN)/python -c "import mutmut" 2>/dev/null || $(BIN)/pip install -q -e ".[mutate]"
+	nice -n 10 $(BIN)/python tools/mutate.py $(if $(SAMPLE),--sample $(SAMPLE)) $(MODULE)
+
+BENCH_STAMP := $(VENV)/.installed-bench
+
+$(BENCH_STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/pip install -q -e ".[test,bench]"
+	touch $(BENCH_STAMP)
+
+# Every benchmark, one at a time, quick sizes (FULL=1: full sizes); regenerates benchmarks/RESULTS.md.
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m benchmarks.run_all $(if $(FULL),--full,)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -8,7 +8,6 @@ The public names are loaded on first use (PEP 562), so ``import aca_games`` does
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 
@@ -16,6 +15,8 @@ if "jax" in sys.modules:
     sys.modules["jax"].config.update("jax_enable_x64", True)
 else:
     os.environ["JAX_ENABLE_X64"] = "1"
+
+from aca_games._lazy import lazy_exports  # noqa: E402  (after the float64 switch)
 
 #: public name -> (module, attribute); attribute ``None`` means the module itself.
 _EXPORTS = {
@@ -46,16 +47,4 @@ _EXPORTS = {
 __all__ = list(_EXPORTS)
 
 
-def __getattr__(name: str):
-    try:
-        module, attribute = _EXPORTS[name]
-    except KeyError:
-        raise AttributeError(f"module 'aca_games' has no attribute {name!r}") from None
-    loaded = importlib.import_module(module)
-    value = loaded if attribute is None else getattr(loaded, attribute)
-    globals()[name] = value  # later lookups skip __getattr__
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports("aca_games", _EXPORTS, globals())

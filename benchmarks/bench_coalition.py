@@ -19,17 +19,20 @@ Run: ``python -m benchmarks.bench_coalition [--groups 50] [--points 40] [--repea
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import statistics
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
 import aca_games  # noqa: F401  (float64)
 from aca_games import Collective, World
 from aca_games.world import split_landing
+from benchmarks.bench_oracle import machine_info
 from solvers.coalition import form_coalition
 
 #: DESIGN.md: "coalition MILP with 50 candidate groups and 40 signal points: under 1 s".
@@ -90,12 +93,16 @@ def main(argv=None) -> list[dict]:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--cap-scale", type=float, default=1.0,
                         help="multiply every cap (larger caps: fewer groups pruned, bigger MILPs)")
+    parser.add_argument("--quick", action="store_true", help="seeds 0 and 1, 2 repeats")
+    parser.add_argument("--json", metavar="PATH", help="write the results as JSON")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.seeds, args.repeats = args.seeds[:2], min(args.repeats, 2)
     print(f"machine: {platform.machine()} {platform.processor() or ''} cpus={os.cpu_count()} "
           f"python={sys.version.split()[0]} load={os.getloadavg()[0]:.2f}")
     print(f"form_coalition: {args.groups} groups x {args.points} points, cap scale {args.cap_scale:g}; "
           f"warm median of {args.repeats} per seed")
-    results, met = [], True
+    results, rows, met = [], [], True
     for seed in args.seeds:
         out = run(args.groups, args.points, args.repeats, seed, args.cap_scale)
         sol = out["solution"]
@@ -112,6 +119,14 @@ def main(argv=None) -> list[dict]:
               f"{sol.stats['solve_seconds']:.3f} s) | {sol.status}, re-check {ok}, mip_gap "
               f"{sol.certificate.get('mip_gap')} | {shape} | {bloc}")
         results.append(out)
+        rows.append({"seed": seed, "median_s": out["median"], "cold_s": out["cold"], "status": sol.status,
+                     "recheck_passed": ok, "mip_gap": sol.certificate.get("mip_gap"),
+                     "met": ok and out["median"] < TARGET_SECONDS})  # fmt: skip
+    if args.json:
+        doc = {"command": " ".join(["python -m benchmarks.bench_coalition", *(argv or sys.argv[1:])]),
+               "machine": machine_info(), "target_s": TARGET_SECONDS,
+               "workload": f"form_coalition, {args.groups} groups x {args.points} points", "rows": rows}
+        Path(args.json).write_text(json.dumps(doc, indent=2, default=float))
     print(f"DESIGN target (< {TARGET_SECONDS:g} s, optimality re-checked) on every seed: "
           f"{'MET' if met else 'NOT MET'}")
     return results

@@ -490,8 +490,8 @@ def test_readme_lists_every_question():
     assert {"run", "best-response", "equilibria", "coalition", "critical-mass", "validate"} <= listed
 
 
-#: Commands that train platforms or run sweeps take minutes: run by `make test-all`.
-HEAVY = ("simulate", "sweep")
+#: Commands that train platforms, run sweeps or reproduce papers take minutes: run by `make test-all`.
+HEAVY = ("simulate", "sweep", "reproduce")
 
 
 @pytest.mark.parametrize(

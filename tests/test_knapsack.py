@@ -132,12 +132,27 @@ def test_large_neighbourhoods_are_trusted_only_when_certified():
     assert search.solve(mass, cost[:, None], np.array([room])) == pytest.approx(exact, abs=search.VALUE_TOL)
 
 
-def test_search_gives_up_with_a_clear_error(monkeypatch):
+def test_highs_is_the_last_resort_and_equals_brute_force(monkeypatch):
+    """Past MAX_STATES the search hands the knapsack to HiGHS; its set is re-checked and its value
+    equals the brute force over every subset."""
     monkeypatch.setattr(search, "QUICK_STATES", 1)
     monkeypatch.setattr(search, "MAX_STATES", 1)
     rng = np.random.default_rng(3)
     value = rng.random(12)
     costs = np.stack([value, value[::-1]], axis=1)  # two constraints, no one implied by the other
+    room = np.array([1.5, 1.5])
+    subsets = np.array(list(itertools.product([0, 1], repeat=12)), dtype=float)
+    fits = np.all(subsets @ costs <= room, axis=1)
+    assert search.solve(value, costs, room) == pytest.approx(float((subsets[fits] @ value).max()), abs=1e-12)
+
+
+def test_search_gives_up_with_a_clear_error(monkeypatch):
+    monkeypatch.setattr(search, "QUICK_STATES", 1)
+    monkeypatch.setattr(search, "MAX_STATES", 1)
+    monkeypatch.setattr(search, "_highs", lambda *args: None)  # HiGHS returned no usable set
+    rng = np.random.default_rng(3)
+    value = rng.random(12)
+    costs = np.stack([value, value[::-1]], axis=1)
     with pytest.raises(ACAInputError, match="method='greedy' for a lower bound"):
         search.solve(value, costs, np.array([1.5, 1.5]))
 

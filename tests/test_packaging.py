@@ -8,6 +8,8 @@ import re
 import tomllib
 from pathlib import Path
 
+import pytest
+
 PYPROJECT = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text("utf-8"))
 
 
@@ -25,22 +27,24 @@ def test_console_script_points_at_the_cli():
     assert callable(getattr(importlib.import_module(module), attr))
 
 
-def test_public_names_survive_importing_every_submodule_first():
+@pytest.mark.parametrize("package", ["aca_games", "solvers"])
+def test_public_names_survive_importing_every_submodule_first(package):
     """Importing ``aca_games.x`` binds the *module* ``x`` on the package; no public name may be a
-    submodule's name unless it is that module, or the lazy export is shadowed by import order."""
+    submodule's name unless it is that module, or the lazy export is shadowed by import order
+    (``solvers.best_response`` is both: the package keeps the function)."""
     import aca_games
 
     code = (
-        "import importlib, pkgutil, aca_games\n"
-        "for module, _ in aca_games._EXPORTS.values():\n"
+        f"import importlib, pkgutil, {package} as pkg\n"
+        "for module, _ in pkg._EXPORTS.values():\n"
         "    importlib.import_module(module)\n"
-        "for info in pkgutil.walk_packages(aca_games.__path__, 'aca_games.'):\n"
+        f"for info in pkgutil.walk_packages(pkg.__path__, '{package}.'):\n"
         "    importlib.import_module(info.name)\n"
-        "for name, (module, attribute) in aca_games._EXPORTS.items():\n"
+        "for name, (module, attribute) in pkg._EXPORTS.items():\n"
         "    expected = importlib.import_module(module)\n"
         "    if attribute is not None:\n"
         "        expected = getattr(expected, attribute)\n"
-        "    assert getattr(aca_games, name) is expected, name\n"
+        "    assert getattr(pkg, name) is expected, name\n"
     )
     import subprocess
     import sys
@@ -48,3 +52,14 @@ def test_public_names_survive_importing_every_submodule_first():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]
     assert aca_games.critical_mass.__name__ == "critical_mass"
+
+
+def test_import_solvers_loads_neither_jax_nor_cvxpy():
+    """``import solvers`` is lazy (PEP 562): the heavy dependencies load with the first solver."""
+    import subprocess
+    import sys
+
+    code = "import sys, solvers; print(sorted({'jax', 'cvxpy', 'matplotlib'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "[]"

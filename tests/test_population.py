@@ -233,6 +233,8 @@ def test_vmap_and_jit_equal_loop():
         (lambda w, c: bounds.staircase(w, c.replace(signal="nope")), "signal: unknown value 'nope'"),
         (lambda w, c: bounds.staircase(w, c.replace(target=("maybe",), label=None)),
          "label: unknown value 'maybe'"),
+        (lambda w, c: bounds.crack_intervals(w, c, 0.0, labels="targets"),
+         "labels: unknown value 'targets'.*did you mean 'target'"),
     ],
 )
 def test_bad_input(call, match):

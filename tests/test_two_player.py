@@ -266,6 +266,19 @@ def test_duplicate_columns_need_all_labels():
     assert canon([(np.array([1.0, 0.0]), np.array([0.5, 0.5]))])[0] in found
 
 
+@pytest.mark.parametrize("seed", [1, 3, 8])  # seeds with such vertices and 3-5 equilibria
+def test_qhull_partners_fall_back_when_the_column_replies_form_a_face(seed):
+    """A generic B (every vertex of P simple) but A with two equal columns: against an x whose best
+    replies include both, the partners y form a segment, not a point. The one-hull shortcut must
+    detect the singular system and enumerate Q (both segment ends are extreme equilibria)."""
+    rng = np.random.default_rng(seed)
+    A, B = rng.random((5, 5)), rng.random((5, 5))
+    A[:, 1] = A[:, 0]
+    B[:, 1] = B[:, 0] + 0.3 * (rng.random(5) - 0.5)  # vertices of P where columns 0 and 1 tie
+    got = two_player_equilibria(A, B, method="qhull")
+    assert canon(got.value) == canon(brute_force(A, B))
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", KINDS)
 def test_methods_agree_on_larger_games(kind):

@@ -240,10 +240,11 @@ def scenarios():
 
 
 # Commands with their own modules (logic there; registered here).
-from aca_games.app import simulate_cmd, sweep_cmd  # noqa: E402
+from aca_games.app import reproduce_cmd, simulate_cmd, sweep_cmd  # noqa: E402
 
 app.command(name="simulate", cls=_Command)(_fail_on_errors(simulate_cmd.simulate))
 app.command(name="sweep", cls=_Command)(_fail_on_errors(sweep_cmd.sweep))
+app.command(name="reproduce", cls=_Command)(_fail_on_errors(reproduce_cmd.reproduce))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -57,6 +57,7 @@ import jax.numpy as jnp
 
 from aca_games._errors import ACAInputError
 from aca_games._knapsack import TIE_TOL
+from aca_games._validate import choice
 from aca_games.collective import Collective
 from aca_games.learner import slack
 from aca_games.planting import Planting, plant
@@ -221,7 +222,9 @@ def staircase(world: World, collective: Collective, eps=0.0, reading: str = "hub
     """
     kappa = slack(eps, reading)
     margin = planted_margins(world, collective, collective.size)
-    return jnp.sum(jnp.where(margin > kappa + TIE_TOL, world.landing_mass(collective.signal), 0.0))
+    # A dot product rather than sum(where(...)): under a user's jit(vmap(...)) XLA:CPU's YNNPACK
+    # fusions split the small reduction from the comparison (2-3x slower, benchmarks/RESULTS.md).
+    return jnp.dot((margin > kappa + TIE_TOL).astype(margin.dtype), world.landing_mass(collective.signal))
 
 
 def planted_margins(world: World, collective: Collective, alpha) -> jax.Array:
@@ -229,7 +232,10 @@ def planted_margins(world: World, collective: Collective, alpha) -> jax.Array:
     p = plant(world, collective)
     P = (1.0 - alpha) * world.base + alpha * p.planted
     own = jnp.take_along_axis(P, p.label[:, None], axis=1)[:, 0]
-    rival = jnp.max(jnp.where(p.target, -jnp.inf, P), axis=1)
+    rivals = jnp.where(p.target, -jnp.inf, P)
+    # max over the few labels unrolled (not jnp.max): it then fuses with the comparison under a
+    # user's jit(vmap(...)) instead of going to a separate YNNPACK reduction (benchmarks/RESULTS.md)
+    rival = functools.reduce(jnp.maximum, [rivals[:, y] for y in range(P.shape[1])])
     return jnp.where(jnp.isfinite(rival), own - rival, jnp.inf)
 
 
@@ -248,6 +254,8 @@ def crack_intervals(world: World, collective: Collective, kappa, labels=None):
     Returns:
         ``(lo, hi)``, each of shape ``(P,)`` or ``(P, L)``.
     """
+    if labels is not None:
+        choice("labels", labels, ["target"])
     return crack_kernel(world.base, plant(world, collective), kappa, labels=labels)
 
 

@@ -11,6 +11,8 @@
 * :mod:`.sampling`: the single-collective platform with the Bayes classifier on counts
   (:func:`simulate`, :func:`sample_counts`), the finite-sample bound's test bed.
 * :mod:`.learners`: parametric training runs checking :mod:`aca_games.bounds.parametric`.
+* :mod:`.recsys`: next-item recommenders and song promotion by playlist reordering [BMD24]
+  (:func:`promotion_runs`: amplification vs collective size per insertion strategy).
 
 Example (the bundled smart-city world, three collectives, 8 seeds, logistic regression)::
 

@@ -65,9 +65,61 @@ def _match(LP: np.ndarray, LQ: np.ndarray, m: int, n: int):
     return np.array([p[0] for p in pairs], np.int64), np.array([p[1] for p in pairs], np.int64)
 
 
+#: A support system whose Hadamard ratio ``|det M| / Π_r ‖M_r‖`` (in ``[0, 1]``, 0 iff singular)
+#: is below this is treated as singular (the column player's best replies to that ``x`` may form a
+#: face, not a point): then the second hull is computed.
+HADAMARD_MIN = 1e-10
+
+
+def _partners(An: np.ndarray, xP: np.ndarray, zP: np.ndarray, tP: np.ndarray, tol: float):
+    """Equilibrium partners of the vertices of ``P`` without the hull of ``Q``, when they are unique.
+
+    A vertex ``x`` of ``P`` with exactly ``m`` labels has support ``S`` and best-reply columns ``T``
+    with ``|S| = |T|``; an equilibrium ``(x, y)`` has ``y`` supported in ``T`` and makes every row of
+    ``S`` a best response: ``A_ST y_T = v 1``, ``Σ y = 1``. If every such system is nonsingular, each
+    ``x`` has at most one partner, its solution, which is accepted iff ``y >= -tol`` and the rows of
+    ``S`` are best responses to it within ``tol``. Returns ``(ip, y)`` (indices into ``xP`` and the
+    partners), or ``None`` when some vertex has extra labels or a (near-)singular system: then
+    ``Q``'s vertices are enumerated instead. Saves the second Qhull call on nondegenerate games.
+    """
+    n = An.shape[1]
+    S, T = ~zP, tP
+    k = S.sum(axis=1)
+    if len(xP) == 0 or np.any(k != T.sum(axis=1)):
+        return None  # a degenerate vertex of P (extra labels)
+    ips, ys = [], []
+    for size in np.unique(k):  # at most min(m, n) batches, one per support size
+        rows = np.flatnonzero(k == size)
+        si = np.nonzero(S[rows])[1].reshape(len(rows), size)
+        ti = np.nonzero(T[rows])[1].reshape(len(rows), size)
+        # [A_ST, -1; 1^T, 0] [y_T; v] = [0; 1]
+        M = np.zeros((len(rows), size + 1, size + 1))
+        M[:, :size, :size] = An[si[:, :, None], ti[:, None, :]]
+        M[:, :size, size] = -1.0
+        M[:, size, :size] = 1.0
+        _, logdet = np.linalg.slogdet(M)
+        if np.any(logdet - np.log(np.linalg.norm(M, axis=2)).sum(axis=1) < np.log(HADAMARD_MIN)):
+            return None
+        rhs = np.zeros((len(rows), size + 1, 1))
+        rhs[:, size] = 1.0
+        sol = np.linalg.solve(M, rhs)[:, :size, 0]
+        y = np.zeros((len(rows), n))
+        np.put_along_axis(y, ti, sol, axis=1)
+        u = y @ An.T  # row player's payoffs against y
+        best_rows = np.take_along_axis(u, si, axis=1).min(axis=1) >= u.max(axis=1) - tol
+        ok = (sol >= -tol).all(axis=1) & best_rows
+        ips.append(rows[ok])
+        ys.append(y[ok])
+    return np.concatenate(ips), np.concatenate(ys)
+
+
 def _qhull_game(An: np.ndarray, Bn: np.ndarray, tol: float):
     m, n = An.shape
     xP, zP, tP = _qhull_vertices(Bn, tol)
+    partners = _partners(An, xP, zP, tP, tol)
+    if partners is not None:
+        ip, y = partners
+        return np.zeros(len(ip), np.int64), xP[ip], y
     yQ, zQ, tQ = _qhull_vertices(An.T, tol)
     ip, iq = _match(np.hstack([zP, tP]), np.hstack([tQ, zQ]), m, n)  # labels: rows, then columns
     return np.zeros(len(ip), np.int64), xP[ip], yQ[iq]

@@ -47,7 +47,11 @@ Two ways to list the vertices of ``P`` (``Q`` is the same with ``A^T``):
   Qhull treats as coplanar points are not lost; vertices are deduplicated on their label sets and
   matched by a hash join (simple vertices: exact complement) plus a ``V_deg x V`` table for
   degenerate ones. Cost: Qhull's, ``O(#vertices)`` facets in fixed dimension, plus
-  ``O((V_P + V_Q) log V)`` for matching.
+  ``O((V_P + V_Q) log V)`` for matching. When every vertex of ``P`` is simple and its support
+  system is nonsingular, each ``x`` has at most one partner ``y`` (supported on ``x``'s best
+  replies, making ``x``'s support rows best responses), found by one batched linear solve per
+  support size instead of a second Qhull call (``_qhull._partners``; the Hadamard ratio of each
+  system decides "nonsingular", else ``Q`` is enumerated as above).
 
 ``"auto"`` uses ``"subsets"`` for games with at most ``SUBSETS_MAX`` candidates (about 6x6, where
 its fixed cost is small) and ``"qhull"`` above; the batched entry point uses ``"subsets"`` up to
