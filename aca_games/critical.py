@@ -231,7 +231,7 @@ def critical_masses(
     collective at a time. The closed form raises for a strategy it does not cover.
 
     >>> w = World(points=["a", "b"], labels=["no", "yes"],
-    ...           base=[[0.3, 0.1], [0.2, 0.2]], landing={"g": [[0.5, 0.0], [0.3, 0.2]]})
+    ...           base=[[0.3, 0.1], [0.2, 0.2]], landing={"g": [[0.5, 0.0], [0.2, 0.3]]})
     >>> cs = [Collective("c", 0.0, "g", target="yes"), Collective("d", 0.0, "g", target="no")]
     >>> critical_masses(w, cs, 1.0).round(4).tolist()
     [0.2857, 0.0]

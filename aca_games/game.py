@@ -336,7 +336,7 @@ class ACAGame:
         aggregate, computed once (module docstring).
 
         >>> w = World(points=["a", "b"], labels=["n", "y"], base=[[0.3, 0.1], [0.2, 0.2]],
-        ...           landing={"g": [[0.5, 0.0], [0.3, 0.2]], "h": [[0.0, 0.0], [1.0, 0.0]]})
+        ...           landing={"g": [[0.5, 0.0], [0.2, 0.3]], "h": [[0.0, 0.0], [0.7, 0.3]]})
         >>> i = Player("i", [Collective("i", 0.2, "g", target="y"),
         ...                  Collective("i", 0.4, "g", target="y")], costs=[0.0, 0.3])
         >>> j = Player("j", [Collective("j", 0.05, "h", target="n"),
