@@ -162,17 +162,23 @@ def terms(world, c) -> dict[str, float]:
     }
 
 
+def ties(world, c) -> float:
+    """The tie allowance ``|X*| τ``: a tie (margin <= τ) at every point of the signal set is a
+    failure, so a ratio bound counts ``τ`` more mass against the collective at each of them."""
+    return float((np.asarray(world.landing[c.signal]).sum(axis=1) > 0).sum()) * TIE
+
+
 def ratio(numerator_rate: float, against: float) -> float:
     """``clip(1 - against / rate, 0, 1)``, and 0 when the rate is not positive."""
     return 0.0 if numerator_rate <= 0 else min(max(1 - against / numerator_rate, 0.0), 1.0)
 
 
 def closed_form(world, c, eps: float, reading: str) -> float:
-    """``S >= 1 - [(1 - bα) Δξ + α hΓ ξ + κ] / (α ν)`` [HMMZ23 Thm 1, generalised]."""
+    """``S >= 1 - [(1 - bα) Δξ + α hΓ ξ + κ + |X*|τ] / (α ν)`` [HMMZ23 Thm 1, generalised]."""
     t = terms(world, c)
     alpha = float(c.size)
     against = (1 - t["bystander_rate"] * alpha) * t["delta"] * t["xi"]
-    against += alpha * t["resistance"] * t["xi"] + slack(eps, reading)
+    against += alpha * t["resistance"] * t["xi"] + slack(eps, reading) + ties(world, c)
     return ratio(alpha * t["net_rate"], against)
 
 
@@ -199,7 +205,7 @@ def conflict_matrix(world, collectives) -> np.ndarray:
 
 
 def b1(world, collectives, eps: float, reading: str) -> np.ndarray:
-    """``S_i >= 1 - [β_0 Δ_i ξ_i + α_i h_iΓ_i ξ_i + Σ_{j≠i} α_j ρ_ij + κ] / (α_i ν_i)`` with
+    """``S_i >= 1 - [β_0 Δ_i ξ_i + α_i h_iΓ_i ξ_i + Σ_{j≠i} α_j ρ_ij + κ + |X*_i|τ]/(α_i ν_i)``, with
     ``β_0 = 1 - Σ_{j≠i} α_j - b_i α_i``; 0 for strategies the form does not cover."""
     sizes = [float(c.size) for c in collectives]
     out = []
@@ -211,6 +217,7 @@ def b1(world, collectives, eps: float, reading: str) -> np.ndarray:
         others = sum(sizes) - sizes[i]
         bystanders = 1 - others - t["bystander_rate"] * sizes[i]
         against = (bystanders * t["delta"] + sizes[i] * t["resistance"]) * t["xi"] + slack(eps, reading)
+        against += ties(world, c)
         against += sum(sizes[j] * conflict(world, c, d) for j, d in enumerate(collectives) if j != i)
         out.append(ratio(sizes[i] * t["net_rate"], against))
     return np.array(out)
@@ -233,8 +240,8 @@ def label_shares(world, c) -> np.ndarray:
 def b2(world, collectives, eps: float, reading: str) -> np.ndarray:
     """Bloc form: feature-label collectives on ``i``'s signal pool ``ā_y = Σ_bloc α_j a_j(y)``;
     with ``μ_i = max_{y∈T_i} ā_y - max_{y∉T_i} ā_y`` and ``y_T`` the leading target label,
-    ``S_i >= 1 - [β_0 Δ_i(y_T) ξ_i + Σ_{j∉bloc} α_j ρ_ij + κ] / μ_i`` (ρ without the subtracted
-    term), ``β_0 = 1 - Σ_j α_j + Σ_{bloc, drop} σ_j α_j``; 0 if ``μ_i <= 0``."""
+    ``S_i >= 1 - [β_0 Δ_i(y_T) ξ_i + Σ_{j∉bloc} α_j ρ_ij + κ + |X*_i|τ] / μ_i`` (ρ without the
+    subtracted term), ``β_0 = 1 - Σ_j α_j + Σ_{bloc, drop} σ_j α_j``; 0 if ``μ_i <= 0``."""
     sizes = [float(c.size) for c in collectives]
     base = np.asarray(world.base, dtype=float)
     out = []
@@ -256,7 +263,7 @@ def b2(world, collectives, eps: float, reading: str) -> np.ndarray:
         against = bystanders * gap(world, c.signal, target, lead) * base[inside].sum()
         against += sum(sizes[j] * conflict(world, c, d, relative=False)
                        for j, d in enumerate(collectives) if j not in bloc)
-        out.append(ratio(margin, against + slack(eps, reading)))
+        out.append(ratio(margin, against + slack(eps, reading) + ties(world, c)))
     return np.array(out)
 
 
