@@ -125,6 +125,24 @@ class Collective:
             set_(self, "size", v.unit_interval(f"{self.name}.size", self.size, upper_open=True))
             set_(self, "noise", v.unit_interval(f"{self.name}.noise", self.noise))
 
+    def __repr__(self) -> str:
+        """A Python literal with the fields that differ from their defaults (pasteable)."""
+        plain = lambda x: float(x) if v.is_concrete(x) else x  # noqa: E731
+        args = [repr(self.name), repr(plain(self.size)), repr(self.signal)]
+        per_point = self.strategy in ("unplant", "erase")
+        implied = {
+            "target": (),
+            "label": self.target[0] if len(self.target) == 1 and not per_point else None,
+            "variant": VARIANTS.get(self.strategy, (None,))[0],
+            "noise": 0.0,
+        }
+        for f in dataclasses.fields(self)[3:]:
+            value = getattr(self, f.name)
+            value = plain(value) if f.name == "noise" else value
+            if value != implied.get(f.name, f.default):
+                args.append(f"{f.name}={value!r}")
+        return f"Collective({', '.join(args)})"
+
     def _repr_html_(self) -> str:
         from aca_games._html import collective_html
 

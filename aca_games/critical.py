@@ -128,7 +128,7 @@ def critical_mass(
 
     Example:
         >>> w = World(points=["a", "b"], labels=["no", "yes"],
-        ...           base=[[0.3, 0.1], [0.2, 0.2]], landing={"g": [[0.5, 0.0], [0.3, 0.2]]})
+        ...           base=[[0.3, 0.1], [0.2, 0.2]], landing={"g": [[0.5, 0.0], [0.2, 0.3]]})
         >>> c = Collective("c", 0.0, "g", target="yes")
         >>> round(critical_mass(w, c, 1.0), 4)     # point a cracks at 0.2 / (0.5 + 0.2)
         0.2857
@@ -149,7 +149,7 @@ def critical_mass_result(
     """:func:`critical_mass` with the method that produced it, whether it is exact, and a witness.
 
     >>> w = World(points=["a", "b"], labels=["no", "yes"],
-    ...           base=[[0.3, 0.1], [0.2, 0.2]], landing={"g": [[0.5, 0.0], [0.3, 0.2]]})
+    ...           base=[[0.3, 0.1], [0.2, 0.2]], landing={"g": [[0.5, 0.0], [0.2, 0.3]]})
     >>> r = critical_mass_result(w, Collective("c", 0.0, "g", target="yes"), 1.0, "exact", eps=0.02)
     >>> round(r.value, 4), r.method, r.exact, r.value < r.witness
     (0.3149, 'breakpoints', True, True)
@@ -231,7 +231,7 @@ def critical_masses(
     collective at a time. The closed form raises for a strategy it does not cover.
 
     >>> w = World(points=["a", "b"], labels=["no", "yes"],
-    ...           base=[[0.3, 0.1], [0.2, 0.2]], landing={"g": [[0.5, 0.0], [0.3, 0.2]]})
+    ...           base=[[0.3, 0.1], [0.2, 0.2]], landing={"g": [[0.5, 0.0], [0.2, 0.3]]})
     >>> cs = [Collective("c", 0.0, "g", target="yes"), Collective("d", 0.0, "g", target="no")]
     >>> critical_masses(w, cs, 1.0).round(4).tolist()
     [0.2857, 0.0]

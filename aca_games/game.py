@@ -175,7 +175,7 @@ class ACAGame:
 
     Example:
         >>> w = World(points=["a", "b"], labels=["n", "y"], base=[[0.3, 0.1], [0.2, 0.2]],
-        ...           landing={"g": [[0.5, 0.0], [0.3, 0.2]], "h": [[0.0, 0.0], [1.0, 0.0]]})
+        ...           landing={"g": [[0.5, 0.0], [0.2, 0.3]], "h": [[0.0, 0.0], [0.7, 0.3]]})
         >>> i = Player("i", [Collective("i", 0.2, "g", target="y"),
         ...                  Collective("i", 0.4, "g", target="y")], costs=[0.0, 0.3])
         >>> j = Player("j", [Collective("j", 0.05, "h", target="n"),
@@ -225,6 +225,12 @@ class ACAGame:
         self.arrays = _resolve(world, self.players, self.bound, slack(eps, reading), self.tau)
         #: The static part of the kernels: ``(bound, reading, oracle method)``.
         self.config = (self.bound, self.reading, self._method)
+
+    def __repr__(self) -> str:
+        """A Python literal (worlds and collectives print as literals too)."""
+        number = lambda x: float(x) if v.is_concrete(x) else x  # noqa: E731
+        return (f"ACAGame({self.world!r}, {list(self.players)!r}, bound={self.bound!r}, "
+                f"eps={number(self.eps)!r}, reading={self.reading!r}, tau={number(self.tau)!r})")
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -330,7 +336,7 @@ class ACAGame:
         aggregate, computed once (module docstring).
 
         >>> w = World(points=["a", "b"], labels=["n", "y"], base=[[0.3, 0.1], [0.2, 0.2]],
-        ...           landing={"g": [[0.5, 0.0], [0.3, 0.2]], "h": [[0.0, 0.0], [1.0, 0.0]]})
+        ...           landing={"g": [[0.5, 0.0], [0.2, 0.3]], "h": [[0.0, 0.0], [0.7, 0.3]]})
         >>> i = Player("i", [Collective("i", 0.2, "g", target="y"),
         ...                  Collective("i", 0.4, "g", target="y")], costs=[0.0, 0.3])
         >>> j = Player("j", [Collective("j", 0.05, "h", target="n"),

@@ -85,7 +85,7 @@ def success(
 
     Example:
         >>> w = World(points=["a", "b"], labels=["no", "yes"],
-        ...           base=[[0.3, 0.1], [0.2, 0.2]], landing={"g": [[0.5, 0.0], [0.3, 0.2]]})
+        ...           base=[[0.3, 0.1], [0.2, 0.2]], landing={"g": [[0.5, 0.0], [0.2, 0.3]]})
         >>> c = Collective("c", 0.3, "g", target="yes")
         >>> success(w, c).tolist()   # wins at a (0.22 > 0.21) and at b: 0.5 + 0.5
         [1.0]
@@ -196,7 +196,7 @@ def success_kernel(
 def decisions(world: World, collectives: Collective | Sequence[Collective]) -> np.ndarray:
     """The Bayes-optimal decision ``argmax_y P(x̃, y)`` at each relevant point (``-1`` on a tie).
 
-    >>> w = World(points=["a"], labels=["no", "yes"], base=[[0.3, 0.1]], landing={"g": [[1, 0]]})
+    >>> w = World(points=["a"], labels=["no", "yes"], base=[[0.3, 0.1]], landing={"g": [[0.9, 0.1]]})
     >>> decisions(w, Collective("c", 0.3, "g", target="yes")).tolist()
     [1]
     """

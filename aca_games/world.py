@@ -97,6 +97,7 @@ class World:
                 raise ACAInputError(f"landing[{name!r}]: shape {arr.shape} must equal base's {base.shape}")
             v.sums_to_one(f"landing[{name!r}]", float(arr.sum()))
             tables[name] = jnp.asarray(arr)
+        self._check_consistent(base, {name: np.asarray(t) for name, t in tables.items()})
         object.__setattr__(self, "base", jnp.asarray(base))
         object.__setattr__(self, "landing", tables)
         if self.n_features is not None and self.n_features < n_points:
@@ -104,6 +105,54 @@ class World:
         unknown = set(self.idempotent or ()) - set(tables)
         if unknown:
             raise ACAInputError(f"idempotent: unknown signals {sorted(unknown)}")
+
+    def _check_consistent(self, base: np.ndarray, tables: Mapping[str, np.ndarray]) -> None:
+        """THEORY §1 *Consistency*: a compact world must come from some full table.
+
+        Every signal maps every ``x`` to a relevant point, so each landing table's label marginal
+        ``Σ_x̃ m_g(x̃, y)`` is the population's ``P0(Y = y)``: the same for every signal, and at least
+        the base label mass at the relevant points ``Σ_x̃ P0(x̃, y)``. These two conditions are
+        necessary (not sufficient: a relevant point's whole base row must also land on one point);
+        without them the training table is not a distribution (its total can exceed 1).
+        """
+        (first, reference), *rest = tables.items()
+        marginal = reference.sum(axis=0)
+        for name, table in rest:
+            gap = np.abs(table.sum(axis=0) - marginal)
+            if gap.max() > v.SUM_TOL:
+                y = int(gap.argmax())
+                raise ACAInputError(
+                    f"landing[{name!r}]: label {self.labels[y]!r} has total landing mass "
+                    f"{table[:, y].sum():.10g}, but landing[{first!r}] gives it "
+                    f"{marginal[y]:.10g}; every signal maps the whole population, so all landing "
+                    f"tables must share one label marginal P0(Y = y) (within {v.SUM_TOL:g}). Fix: "
+                    "re-split the rows so every table's label totals agree (aca_games.world."
+                    "split_landing), or build the world with World.from_table"
+                )
+        short = base.sum(axis=0) - marginal
+        if short.max() > v.SUM_TOL:
+            y = int(short.argmax())
+            raise ACAInputError(
+                f"landing: label {self.labels[y]!r} has total landing mass {marginal[y]:.10g} "
+                f"(= P0(Y = {self.labels[y]!r})), less than the base mass "
+                f"{base[:, y].sum():.10g} of that label at the relevant points; the base "
+                "is part of the population the signals map. Fix: raise that label's landing mass "
+                "or lower its base mass, or build the world with World.from_table"
+            )
+
+    def __repr__(self) -> str:
+        """A Python literal: pasting it rebuilds the same world (floats are printed exactly)."""
+        if not v.is_concrete((self.base, dict(self.landing))):
+            return f"World(points={list(self.points)!r}, labels={list(self.labels)!r}, <traced arrays>)"
+        table = lambda x: repr(np.asarray(x, dtype=np.float64).tolist())  # noqa: E731
+        landing = ", ".join(f"{name!r}: {table(t)}" for name, t in self.landing.items())
+        args = [f"points={list(self.points)!r}", f"labels={list(self.labels)!r}",
+                f"base={table(self.base)}", f"landing={{{landing}}}"]
+        if self.n_features is not None:
+            args.append(f"n_features={self.n_features!r}")
+        if self.idempotent is not None:
+            args.append(f"idempotent={self.idempotent!r}")
+        return f"World({', '.join(args)})"
 
     # -- pytree protocol: arrays are leaves, names are static ----------------------------------
     def tree_flatten(self):
@@ -178,18 +227,23 @@ class World:
         signals: Mapping[str, Sequence[int]],
         labels: Sequence[str] | None = None,
         feature_names: Sequence[str] | None = None,
+        relevant: Sequence[int] | None = None,
     ) -> World:
         """Reduce a full joint table ``P0(x, y)`` and integer maps ``g: X -> X`` to compact form.
 
-        Relevant points are the union over signals of ``{g(x) : P0(x) > 0}``. For each signal the
-        landing table is ``m_g(x̃, y) = Σ_{x: g(x) = x̃} P0(x, y)``; idempotence ``g(g(x)) = g(x)`` is
-        recorded.
+        Relevant points are the union over signals of ``{g(x) : P0(x) > 0}`` (or the rows given as
+        ``relevant``). For each signal the landing table is ``m_g(x̃, y) = Σ_{x: g(x) = x̃} P0(x, y)``;
+        idempotence ``g(g(x)) = g(x)`` is recorded. The result is consistent by construction
+        (THEORY §1): every landing table's label marginal is ``P0(Y = y)``.
 
         Args:
             p0: joint table, shape ``(|X|, L)``, total 1.
             signals: signal name -> integer array of length ``|X|`` with entries in ``0..|X|-1``.
             labels: label names (default ``"0".."L-1"``).
             feature_names: names of the features (default ``"x0".."x{|X|-1}"``).
+            relevant: rows to keep as the relevant points, in this order; must contain every
+                ``g(x)`` with ``P0(x) > 0``. Extra rows that no signal reaches are kept (with zero
+                landing mass), which pads worlds to a fixed shape.
 
         Example:
             >>> p0 = [[0.3, 0.1], [0.2, 0.1], [0.1, 0.2]]
@@ -219,7 +273,17 @@ class World:
                 raise ACAInputError(f"signals[{name!r}]: entries must lie in 0..{n_x - 1}")
             maps[name] = g
         occupied = table.sum(axis=1) > 0
-        relevant = sorted({int(i) for g in maps.values() for i in g[occupied]})
+        reached = {int(i) for g in maps.values() for i in g[occupied]}
+        if relevant is None:
+            relevant = sorted(reached)
+        else:
+            relevant = [int(i) for i in relevant]
+            missing = sorted(reached - set(relevant))
+            if missing or len(set(relevant)) != len(relevant) or not set(relevant) <= set(range(n_x)):
+                raise ACAInputError(
+                    f"relevant: need distinct rows in 0..{n_x - 1} including every row a signal "
+                    f"reaches; missing {missing}"
+                )
         row_of = np.full(n_x, -1)
         row_of[relevant] = np.arange(len(relevant))
         landing = {}
@@ -236,3 +300,40 @@ class World:
             n_features=n_x,
             idempotent=idempotent,
         )
+
+
+def split_landing(masses, marginal) -> np.ndarray:
+    """A landing table with row sums ``masses`` and label marginal ``marginal``.
+
+    Where a signal lands, ``m_g(x̃)``, is what feature-label, unplanting and erasing collectives
+    (and every noise mode) depend on; the split of each row over labels matters only to
+    feature-only strategies. This fills the rows so the table's label totals are ``marginal``
+    (the north-west corner rule of transport problems), which makes worlds consistent
+    (THEORY §1) without changing the row masses: pass the same ``marginal``, at least the base
+    label mass at the relevant points, for every signal.
+
+    Args:
+        masses: ``m_g(x̃) >= 0``, shape ``(P,)``, total 1.
+        marginal: ``P0(Y = y) >= 0``, shape ``(L,)``, total 1.
+
+    Example:
+        >>> split_landing([0.6, 0.4], [0.25, 0.75]).tolist()
+        [[0.25, 0.35], [0.0, 0.4]]
+    """
+    masses = v.probabilities("masses", masses, ndim=1)
+    marginal = v.probabilities("marginal", marginal, ndim=1)
+    v.sums_to_one("masses", float(masses.sum()))
+    v.sums_to_one("marginal", float(marginal.sum()))
+    table = np.zeros((masses.size, marginal.size))
+    rows, cols = masses.copy(), marginal.copy()
+    x = y = 0
+    while x < rows.size and y < cols.size:
+        moved = min(rows[x], cols[y])
+        table[x, y] = moved
+        rows[x] -= moved
+        cols[y] -= moved
+        if rows[x] <= cols[y]:
+            x += 1
+        else:
+            y += 1
+    return table

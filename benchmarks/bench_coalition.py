@@ -31,6 +31,7 @@ import numpy as np
 
 import aca_games  # noqa: F401  (float64)
 from aca_games import Collective, World
+from aca_games.world import split_landing
 from benchmarks.bench_oracle import machine_info
 from solvers.coalition import form_coalition
 
@@ -59,7 +60,8 @@ def random_instance(n_groups: int = 50, n_points: int = 40, n_labels: int = 3, s
             pts = np.unique(np.append(pts, rng.integers(n_points)))
         table = np.zeros((n_points, n_labels))
         table[pts] = rng.dirichlet(np.ones(len(pts) * n_labels)).reshape(len(pts), n_labels)
-        landing[f"s{g}"] = table / table.sum()
+        # rows re-split with the population's label marginal: a consistent world (THEORY §1)
+        landing[f"s{g}"] = split_landing(table.sum(axis=1) / table.sum(), base.sum(axis=0) / 0.5)
         challengers = [y for j, y in enumerate(labels) if j != incumbent[h]]
         k = int(rng.integers(1, min(2, len(challengers)) + 1))
         tset = [str(y) for y in rng.choice(challengers, size=k, replace=False)]

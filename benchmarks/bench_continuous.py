@@ -49,6 +49,7 @@ import numpy as np
 
 import aca_games  # noqa: F401  (enables float64)
 from aca_games import ACAGame, Collective, Player, World
+from aca_games.world import split_landing
 from benchmarks.bench_oracle import machine_info
 from solvers.equilibrium.continuous import DEFAULT_GRID, best_response_gap, continuous_nash, sizing_payoff
 
@@ -59,12 +60,15 @@ SIZE_COSTS = (2.0, 2.2, 1.8, 2.5)
 _BASE = np.array(
     [[0.08, 0.04, 0.03], [0.05, 0.06, 0.04], [0.03, 0.05, 0.07], [0.06, 0.03, 0.05], [0.04, 0.06, 0.04]]
 )
-LANDING = {
-    "g1": [[0.40, 0.20, 0.10], [0.10, 0.10, 0.10], [0, 0, 0], [0, 0, 0], [0, 0, 0]],
-    "g2": [[0, 0, 0], [0.10, 0.05, 0.05], [0.30, 0.30, 0.20], [0, 0, 0], [0, 0, 0]],
-    "g3": [[0, 0, 0], [0, 0, 0], [0.05, 0.05, 0.10], [0.30, 0.30, 0.20], [0, 0, 0]],
-    "g4": [[0.05, 0.05, 0.0], [0, 0, 0], [0, 0, 0], [0.05, 0.05, 0.10], [0.30, 0.20, 0.20]],
+#: Where each signal lands, ``m_g(x̃)``; split over labels with the population's label marginal
+#: (the base's, which holds 90% of the population here) so the world is consistent (THEORY §1).
+_MASSES = {
+    "g1": [0.7, 0.3, 0, 0, 0],
+    "g2": [0, 0.2, 0.8, 0, 0],
+    "g3": [0, 0, 0.2, 0.8, 0],
+    "g4": [0.1, 0, 0, 0.2, 0.7],
 }
+LANDING = {g: split_landing(m, _BASE.sum(axis=0) / _BASE.sum()).tolist() for g, m in _MASSES.items()}
 
 
 def sizing_game(n_players: int = 4) -> ACAGame:

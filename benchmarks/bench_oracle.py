@@ -48,6 +48,7 @@ import aca_games  # noqa: F401  (enables float64)
 from aca_games import Collective, World, oracle, plant_all
 from aca_games._knapsack import TIE_TOL
 from aca_games.learner import slack
+from aca_games.world import split_landing
 
 #: DESIGN.md targets.
 TARGET_RATE = 1e7
@@ -94,7 +95,9 @@ def make_world(cfg: Config) -> tuple[World, list[Collective]]:
         support = rng.random(P) < 0.7
         support[rng.integers(P)] = True
         table = rng.dirichlet(np.ones(P * L)).reshape(P, L) * support[:, None]
-        landing[f"g{k}"] = table / table.sum()
+        # rows re-split with one label marginal, at least the base's: a consistent world (THEORY §1)
+        marginal = base.sum(axis=0) + (1 - base.sum()) / L
+        landing[f"g{k}"] = split_landing(table.sum(axis=1) / table.sum(), marginal)
     world = World(
         points=[f"p{i}" for i in range(P)],
         labels=[f"y{j}" for j in range(L)],

@@ -89,7 +89,7 @@ def critical_mass(
 
     >>> from aca_games import World, Collective
     >>> w = World(points=["a", "b"], labels=["no", "yes"],
-    ...           base=[[0.3, 0.1], [0.2, 0.2]], landing={"g": [[0.5, 0.0], [0.3, 0.2]]})
+    ...           base=[[0.3, 0.1], [0.2, 0.2]], landing={"g": [[0.5, 0.0], [0.2, 0.3]]})
     >>> sol = critical_mass(w, Collective("c", 0.0, "g", target="yes"), 1.0)
     >>> sol.status, round(sol.value, 4), sol.certificate["bound_above"], sol.certificate["oracle_above"]
     ('optimal', 0.2857, 1.0, 1.0)

@@ -68,7 +68,7 @@ def form_coalition(
 
     >>> from aca_games import World, Collective
     >>> w = World(points=["a", "b"], labels=["n", "y"], base=[[0.3, 0.1], [0.2, 0.2]],
-    ...           landing={"g": [[0.5, 0.0], [0.3, 0.2]], "h": [[1.0, 0.0], [0.0, 0.0]]})
+    ...           landing={"g": [[0.5, 0.0], [0.2, 0.3]], "h": [[0.7, 0.3], [0.0, 0.0]]})
     >>> groups = [Collective("i", 0.0, "g", target="y"), Collective("j", 0.0, "h", target="y")]
     >>> sol = form_coalition(w, groups, caps=[0.1, 0.15], target_success=1.0)
     >>> sol.status, sol.value["selected"], round(sol.value["total"], 4)  # alone: 0.2857 and 0.1667

@@ -64,7 +64,7 @@ def min_joint_sizes(
 
     >>> from aca_games import World, Collective
     >>> w = World(points=["a", "b"], labels=["n", "y"], base=[[0.3, 0.1], [0.2, 0.2]],
-    ...           landing={"g": [[0.5, 0.0], [0.3, 0.2]], "h": [[0.0, 0.0], [1.0, 0.0]]})
+    ...           landing={"g": [[0.5, 0.0], [0.2, 0.3]], "h": [[0.0, 0.0], [0.7, 0.3]]})
     >>> cs = [Collective("i", 0.0, "g", target="y"), Collective("j", 0.0, "h", target="y")]
     >>> sol = min_joint_sizes(w, cs, 1.0, bound="staircase")
     >>> sol.status, {k: round(a, 4) for k, a in sol.value["sizes"].items()}

@@ -319,7 +319,7 @@ def bound_derivative(bound_fn: Callable, theta) -> np.ndarray:
 
     >>> from aca_games import Collective, World, bounds
     >>> w = World(points=["a", "b"], labels=["no", "yes"], base=[[0.3, 0.1], [0.2, 0.2]],
-    ...           landing={"g": [[0.5, 0.0], [0.3, 0.2]]})
+    ...           landing={"g": [[0.5, 0.0], [0.2, 0.3]]})
     >>> c = Collective("c", 0.8, "g", target="yes")
     >>> d = bound_derivative(lambda a: bounds.closed_form(w, c.with_size(a)), 0.8)
     >>> round(float(d), 9)   # (Δξ + |X*|·TIE_TOL)/α² = (0.4 + 2e-12)/0.64

@@ -22,11 +22,11 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 from references import certificates as ref
 from scipy.optimize import linprog
-from worlds import random_collective, random_world
 
-from aca_games import ACAGame, ACAInputError, Collective, Player, World, success
+from aca_games import ACAGame, ACAInputError, Collective, Player, World, success, testing
 from aca_games.beliefs import Beliefs
 from solvers import Solution
 from solvers.best_response import best_response
@@ -77,8 +77,8 @@ def _small_game(bound="exact"):
         labels=["n", "y"],
         base=[[0.2, 0.1], [0.15, 0.15], [0.1, 0.2]],
         landing={
-            "g": [[0.5, 0.0], [0.3, 0.2], [0.0, 0.0]],
-            "h": [[0.0, 0.0], [0.6, 0.0], [0.4, 0.0]],
+            "g": [[0.25, 0.25], [0.25, 0.25], [0.0, 0.0]],
+            "h": [[0.0, 0.0], [0.3, 0.3], [0.2, 0.2]],
             "k": [[0.2, 0.2], [0.0, 0.0], [0.3, 0.3]],
         },
     )
@@ -282,24 +282,31 @@ MENU = 2
 
 @st.composite
 def belief_instances(draw):
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    world = random_world(rng, 4, 2, 2)
+    """A one-player game (three feature-label options) and interval beliefs about one or two
+    rivals, plus the worlds inside the beliefs to check: size shares ``u`` and menu choices."""
+    world = draw(testing.worlds(shapes=testing.SHAPES[:2]))
     eps = draw(st.sampled_from([0.0, 0.0, 0.02]))
     k = draw(st.sampled_from([1, 2]))
-    hi = rng.dirichlet(np.ones(k + 2))[:k] * 0.5
-    lo = hi * rng.random(k) * (rng.random(k) < 0.7)
-    menus = {f"j{j}": [random_collective(rng, world, f"j{j}", 0.0) for _ in range(MENU)] for j in range(k)}
+    size = st.floats(0.05, 0.45)
+    options = [draw(testing.collectives(world, "i", ("feature_label",), noise=False, size=draw(size)))
+               for _ in range(3)]
+    weights = np.array(draw(st.lists(st.floats(0.05, 1.0), min_size=k + 2, max_size=k + 2)))
+    hi = weights[:k] / weights.sum() * 0.5
+    lo = hi * np.array(draw(st.lists(st.one_of(st.just(0.0), st.floats(0.0, 1.0)), min_size=k, max_size=k)))
+    menus = {f"j{j}": [draw(testing.rivals(world, options[0], f"j{j}", ("feature_label",), noise=False))
+                       for _ in range(MENU)] for j in range(k)}
     beliefs = Beliefs.intervals({f"j{j}": (float(lo[j]), float(hi[j])) for j in range(k)}, menus)
-    options = [random_collective(rng, world, "i", float(rng.uniform(0.05, 0.45))) for _ in range(3)]
-    player = Player(
-        "i", options, value=float(rng.uniform(0.5, 2.0)), costs=rng.uniform(0, 0.3, 3).tolist(), size_cost=0.2
-    )
-    return rng, world, ACAGame(world, [player], eps=eps), beliefs, lo, hi
+    costs = draw(st.lists(st.floats(0.0, 0.3), min_size=3, max_size=3))
+    player = Player("i", options, value=draw(st.floats(0.5, 2.0)), costs=costs, size_cost=0.2)
+    u = draw(hnp.arrays(np.float64, (6, k), elements=st.floats(0.0, 1.0)))
+    choice = st.lists(st.integers(0, MENU - 1), min_size=k, max_size=k)
+    choices = draw(st.lists(choice, min_size=2, max_size=2))
+    return world, ACAGame(world, [player], eps=eps), beliefs, lo, hi, u, choices
 
 
 @given(belief_instances())
 def test_robust_promise_never_exceeds_the_oracle_in_worlds_inside_the_beliefs(inst):
-    rng, world, game, beliefs, lo, hi = inst
+    world, game, beliefs, lo, hi, u, choices = inst
     sol = best_response(game, 0, beliefs)
     p = game.players[0]
     assert sol.status == "optimal" and sol.certificate == 0.0
@@ -310,14 +317,13 @@ def test_robust_promise_never_exceeds_the_oracle_in_worlds_inside_the_beliefs(in
         )
     assert [r["payoff"] for r in sol.value] == sorted((r["payoff"] for r in sol.value), reverse=True)
     # worlds inside the beliefs: two menu choices of the others, each with sizes drawn uniformly in the
-    # box, at random vertices and at both corners (one batched oracle call per option and choice)
+    # box, at drawn vertices and at both corners (one batched oracle call per option and choice)
     menus = [o.menu for o in beliefs.others]
-    u = rng.random((6, len(lo)))
     u[3:] = u[3:] < 0.5
     u[0], u[1] = 0.0, 1.0
     sizes = lo + u * (hi - lo)
-    for _ in range(2):
-        others = [menu[rng.integers(len(menu))] for menu in menus]
+    for choice in choices:
+        others = [menu[c] for menu, c in zip(menus, choice, strict=True)]
         for r in sol.value:
             own = p.options[r["option"]]
             batch = np.column_stack([np.full(len(sizes), float(own.size)), sizes])

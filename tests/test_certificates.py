@@ -188,7 +188,7 @@ def test_continuous_certificate_is_the_best_response_gap(fun, fun_np, c, caps):
 # -- coalitions: re-checked with the independent flip-set oracle ------------------------------------------
 W2 = World(
     points=["a", "b"], labels=["n", "y"], base=[[0.3, 0.1], [0.2, 0.2]],
-    landing={"g": [[0.5, 0.0], [0.3, 0.2]], "h": [[0.0, 0.0], [1.0, 0.0]]},
+    landing={"g": [[0.5, 0.0], [0.2, 0.3]], "h": [[0.0, 0.0], [0.7, 0.3]]},
 )
 PAIR = [Collective("i", 0.0, "g", target="y"), Collective("j", 0.0, "h", target="y")]
 

@@ -145,7 +145,7 @@ def test_report_marks_inapplicable_quantities():
             "labels": ["no", "maybe", "yes"],
             "points": ["a", "b"],
             "base": [[0.3, 0.1, 0.05], [0.2, 0.2, 0.1]],
-            "signals": {"g": {"landing": [[0.3, 0.1, 0.1], [0.3, 0.1, 0.1]]}},
+            "signals": {"g": {"landing": [[0.25, 0.15, 0.1], [0.25, 0.15, 0.1]]}},
         },
         "collectives": [
             {"name": "u", "size": 0.2, "signal": "g", "target": ["maybe", "yes"], "strategy": "unplant"},

@@ -18,13 +18,13 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from scipy.optimize import linprog
-from worlds import random_collective, random_world
 
-from aca_games import ACAInputError, Collective, World, bounds, plant_all, slack, success
+from aca_games import ACAInputError, Collective, World, bounds, plant_all, slack, success, testing
 from aca_games import critical_mass as library_critical_mass
 from aca_games._knapsack import TIE_TOL
 from aca_games.bounds.multi import stacked_terms
 from aca_games.planting import training_mass
+from aca_games.world import split_landing
 from solvers import coalition
 from solvers._milp import GAP, SUM_GAP, map_status
 from solvers.coalition import critical_mass, form_coalition, min_joint_sizes
@@ -49,24 +49,23 @@ W2 = World(
     points=["a", "b"],
     labels=["n", "y"],
     base=[[0.3, 0.1], [0.2, 0.2]],
-    landing={"g": [[0.5, 0.0], [0.3, 0.2]], "h": [[0.0, 0.0], [1.0, 0.0]], "f": [[1.0, 0.0], [0.0, 0.0]]},
+    landing={"g": [[0.5, 0.0], [0.2, 0.3]], "h": [[0.0, 0.0], [0.7, 0.3]], "f": [[0.7, 0.3], [0.0, 0.0]]},
 )
 
 
 #: One world shape for every property test: JAX compiles the library's ops once per shape.
-N_POINTS, N_LABELS = 5, 3
+SHAPE = ((4, 3),)
 
 
 @st.composite
 def instances(draw, ks=(2, 3, 4), strategies=("feature_label",), noise=False, targets=(0.2, 0.95),
               caps=(0.1, 0.6)):
-    """(world, collectives, targets, caps): random world of the fixed shape, K collectives."""
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    """(world, collectives, targets, caps): a world of the fixed shape, K collectives."""
     k = draw(st.sampled_from(ks))
-    world = random_world(rng, N_POINTS, N_LABELS, 3)
-    cs = [random_collective(rng, world, f"c{i}", 0.0, strategies, noise=noise) for i in range(k)]
-    goals = rng.uniform(*targets, size=k).round(3)
-    return world, cs, goals, rng.uniform(*caps, size=k).round(3)
+    world = draw(testing.worlds(shapes=SHAPE))
+    cs = [draw(testing.collectives(world, f"c{i}", strategies, noise)) for i in range(k)]
+    goal, cap = (st.floats(*bounds).map(lambda x: round(x, 3)) for bounds in (targets, caps))
+    return world, cs, np.array([draw(goal) for _ in cs]), np.array([draw(cap) for _ in cs])
 
 
 def _shrunk(alpha, i):
@@ -230,6 +229,9 @@ def test_critical_mass_wraps_and_certifies(bound):
 # ------------------------------------------------------------------------------------------------
 # coalition formation
 # ------------------------------------------------------------------------------------------------
+N_POINTS = 5
+
+
 def _small_formation(seed):
     """4 groups, 5 points, 3 labels; the base favours one label per point, and each group targets
     one or two labels on 2-3 points, so most groups must plant and some must pool."""
@@ -243,7 +245,8 @@ def _small_formation(seed):
         pts = rng.choice(N_POINTS, size=int(rng.integers(2, 4)), replace=False)
         table = np.zeros((N_POINTS, 3))
         table[pts] = rng.dirichlet(np.ones(len(pts) * 3)).reshape(len(pts), 3)
-        landing[f"s{g}"] = table / table.sum()
+        # feature-label groups only depend on the row masses: re-split them consistently
+        landing[f"s{g}"] = split_landing(table.sum(axis=1) / table.sum(), base.sum(axis=0) / 0.6)
         tset = [str(y) for y in rng.choice(labels, size=1 + int(rng.random() < 0.25), replace=False)]
         groups.append(Collective(f"g{g}", 0.0, f"s{g}", target=tset, label=tset[0]))
     world = World(points=[f"p{i}" for i in range(N_POINTS)], labels=labels, base=base, landing=landing)

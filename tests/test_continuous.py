@@ -21,6 +21,7 @@ import scipy.special
 
 from aca_games import ACAGame, ACAInputError, Collective, Player, World
 from aca_games._knapsack import TIE_TOL
+from aca_games.world import split_landing
 from solvers.equilibrium.continuous import (
     best_response_gap,
     best_responses,
@@ -33,10 +34,9 @@ TOL = 1e-8
 BRUTE_GRID = 100_001
 
 BASE = np.array([[0.12, 0.06, 0.04], [0.08, 0.08, 0.06], [0.04, 0.06, 0.12]])
-LANDING = {
-    "gA": np.array([[0.45, 0.2, 0.1], [0.1, 0.1, 0.05], [0.0, 0.0, 0.0]]),
-    "gB": np.array([[0.0, 0.0, 0.0], [0.05, 0.1, 0.1], [0.1, 0.25, 0.4]]),
-}
+#: Where each signal lands; rows split with one label marginal so the world is consistent (THEORY §1).
+MASSES = {"gA": [0.75, 0.25, 0.0], "gB": [0.0, 0.25, 0.75]}
+LANDING = {g: np.asarray(split_landing(m, [1 / 3] * 3)) for g, m in MASSES.items()}
 LABELS = ["x", "y", "z"]
 WORLD = World(
     points=["a", "b", "c"],

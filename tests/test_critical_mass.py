@@ -134,7 +134,7 @@ def test_exact_raises_when_it_cannot_enumerate_and_grid_is_named():
 @pytest.mark.parametrize("bound", ["staircase", "closed_form", "exact"])
 def test_result_carries_its_method_and_a_witness(bound):
     world = World(points=["a", "b"], labels=["no", "yes"], base=[[0.3, 0.1], [0.2, 0.2]],
-                  landing={"g": [[0.5, 0.0], [0.3, 0.2]]})
+                  landing={"g": [[0.5, 0.0], [0.2, 0.3]]})
     r = critical_mass_result(world, FL.replace(target=("yes",), label="yes"), 0.9, bound)
     assert r.exact and r.value == critical_mass(world, FL.replace(target=("yes",), label="yes"), 0.9, bound)
     assert r.value < r.witness < 1

@@ -21,7 +21,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from aca_games import ACAInputError, Collective, World
+from aca_games import ACAInputError, Collective, World, testing
 from aca_games.bounds.finite_sample import (
     Counts,
     estimated_planting,
@@ -39,55 +39,15 @@ SEEDS = 200
 KEYS = jax.random.split(jax.random.key(20250), SEEDS)
 
 
-# -- random worlds ------------------------------------------------------------------------------
-def _random_world(rng: np.random.Generator, n_points: int, n_labels: int) -> World:
-    base = rng.dirichlet(np.full(n_points * n_labels + 1, 0.8))[:-1].reshape(n_points, n_labels)
-    support = rng.random(n_points) < 0.7
-    support[rng.integers(n_points)] = True
-    landing = rng.dirichlet(np.full(n_points * n_labels, 0.8)).reshape(n_points, n_labels)
-    landing = landing * support[:, None]
-    return World(
-        points=[f"p{i}" for i in range(n_points)],
-        labels=[f"y{j}" for j in range(n_labels)],
-        base=base,
-        landing={"g": landing / landing.sum()},
-    )
-
-
-def _random_collective(rng: np.random.Generator, world: World, strategy: str, noisy: bool) -> Collective:
-    labels = world.labels
-    if strategy == "erase":
-        modes = ("drop", "scatter")
-        noise = 0.2 if noisy and rng.random() < 0.5 else 0.0
-        mode = modes[rng.integers(2)]
-        return Collective("c", 0.1, "g", strategy=strategy, noise=noise, noise_mode=mode)
-    if strategy == "unplant":
-        avoid = rng.integers(len(labels))
-        return Collective(
-            "c", 0.1, "g", target=[y for j, y in enumerate(labels) if j != avoid], strategy=strategy
-        )
-    k = int(rng.integers(1, len(labels) + 1))  # k = L: no rivals anywhere
-    target = list(rng.choice(labels, size=k, replace=False))
-    variant = ("hardt", "gbj")[rng.integers(2)] if strategy == "feature_only" else None
-    modes = ("drop", "scatter", "misfire") if k < len(labels) else ("drop", "scatter")
-    mode = modes[rng.integers(len(modes))]
-    noise = 0.2 if noisy and rng.random() < 0.5 else 0.0
-    return Collective(
-        "c", 0.1, "g", target=target, label=target[0], strategy=strategy, variant=variant,
-        noise=noise, noise_mode=mode,
-    )  # fmt: skip
-
-
+# -- drawn cases --------------------------------------------------------------------------------
 @st.composite
-def _worlds(draw, strategies=("feature_label",), noisy=False, max_points=8, max_labels=4):
-    """A random world (≤ 8 points, ≤ 4 labels, one signal) with a random collective on it
-    (coordination noise 0.2 half of the time when ``noisy``)."""
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    n_points = draw(st.integers(1, max_points))
-    n_labels = draw(st.integers(2, max_labels))
-    world = _random_world(rng, n_points, n_labels)
-    strategy = draw(st.sampled_from(strategies))
-    return world, _random_collective(rng, world, strategy, noisy)
+def _cases(draw, strategies=("feature_label",), noisy=False):
+    """A world from :mod:`aca_games.testing` and one collective on it (every target set size, so
+    sometimes no rival label at all; with ``noisy``, coordination noise in every mode)."""
+    world = draw(testing.worlds())
+    every = len(world.labels)
+    c = draw(testing.collectives(world, "c", strategies, noise=noisy, size=0.1, max_targets=every))
+    return world, c
 
 
 def _kappa(eps: float, reading: str) -> float:
@@ -96,7 +56,7 @@ def _kappa(eps: float, reading: str) -> float:
 
 # -- population limit ---------------------------------------------------------------------------
 @given(
-    _worlds(),
+    _cases(),
     st.integers(1, 19),
     st.sampled_from([0.0, 0.01, 0.05]),
     st.sampled_from(["huber", "tv"]),
@@ -113,7 +73,7 @@ def test_population_limit_is_the_staircase(case, twentieths, eps, reading):
     N = 10**15
     n = twentieths * N // 20
     base = np.asarray(world.base)
-    m = np.asarray(world.landing_mass("g"))
+    m = np.asarray(world.landing_mass(c.signal))
     target = np.isin(np.array(world.labels), c.target)
     label = world.label_index(c.label)
     with np.errstate(invalid="ignore"):
@@ -132,7 +92,7 @@ def test_feature_label_formula_by_hand():
     """THEORY §3.2's FL expression, evaluated by hand on a two-point world."""
     w = World(
         points=["a", "b"], labels=["no", "yes"],
-        base=[[0.3, 0.1], [0.2, 0.2]], landing={"g": [[0.5, 0.0], [0.3, 0.2]]},
+        base=[[0.3, 0.1], [0.2, 0.2]], landing={"g": [[0.5, 0.0], [0.2, 0.3]]},
     )  # fmt: skip
     c = Collective("c", 0.3, "g", target="yes")
     n, N, n_test, delta, eps = 40_000, 100_000, 10_000, 0.05, 0.001
@@ -242,13 +202,13 @@ def test_simulation_uses_the_counts_it_returns():
     assert float(counts.base.sum()) <= extra["n_estimate"]
 
 
-@given(_worlds(STRATEGIES, noisy=True, max_points=4, max_labels=3))
+@given(_cases(STRATEGIES, noisy=True))
 def test_estimated_planting_with_true_tables_is_planting(case):
     """The bound's submission rules (and the simulation's: same :class:`Rules`) reproduce
     :func:`aca_games.planting.plant` when fed the true tables."""
     world, c = case
     expected = plant(world, c)
-    planted, onehot = estimated_planting(rules(world, c), world.base, world.landing_table("g"))
+    planted, onehot = estimated_planting(rules(world, c), world.base, world.landing_table(c.signal))
     np.testing.assert_allclose(planted, expected.planted, rtol=0, atol=1e-15)
     np.testing.assert_array_equal(np.argmax(onehot, axis=1), expected.label)
 
@@ -271,7 +231,7 @@ def _bound(world, c, *, n, N, **kw):
     return float(finite_sample(world, c, n=n, N=N, n_test=10**4, n_estimate=n_estimate, **kw))
 
 
-@given(_worlds(MONO, noisy=True), st.integers(1, 9))
+@given(_cases(MONO, noisy=True), st.integers(1, 9))
 def test_increasing_in_N_at_fixed_share(case, tenths):
     world, c = case
     values = [_bound(world, c, n=tenths * 4 * 10**k, N=40 * 10**k, delta=0.1) for k in range(2, 9)]
@@ -289,7 +249,7 @@ def _numpy_counts(rng, world, c, n, n_estimate):
     return Counts(base[:-1].reshape(shape) * 1.0, land.reshape(shape) * 1.0, n_est, n_act)
 
 
-@given(_worlds(MONO, noisy=True), st.integers(1, 9), st.integers(0, 2**31 - 1))
+@given(_cases(MONO, noisy=True), st.integers(1, 9), st.integers(0, 2**31 - 1))
 def test_increasing_in_delta(case, tenths, seed):
     """On sampled counts (fixed per example) and on the plug-in."""
     world, c = case
@@ -301,7 +261,7 @@ def test_increasing_in_delta(case, tenths, seed):
         assert all(a <= b + 1e-12 for a, b in zip(values, values[1:], strict=False)), values
 
 
-@given(_worlds(MONO, noisy=True), st.integers(1, 9), st.sampled_from(["huber", "tv"]))
+@given(_cases(MONO, noisy=True), st.integers(1, 9), st.sampled_from(["huber", "tv"]))
 def test_decreasing_in_eps(case, tenths, reading):
     world, c = case
     n, N = tenths * 10**5, 10**6

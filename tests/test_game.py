@@ -9,67 +9,33 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from hypothesis import given
-from hypothesis import strategies as st
-from worlds import random_collective, worlds
 
-from aca_games import ACAGame, ACAInputError, Collective, Player, World, bounds, success
+from aca_games import ACAGame, ACAInputError, Collective, Player, World, bounds, success, testing
 from aca_games.bounds import smooth
 
 REFERENCE = {
-    "exact": lambda w, cs, eps: success(w, cs, eps),
-    "per_point": lambda w, cs, eps: bounds.per_point(w, cs, eps),
-    "closed_form": lambda w, cs, eps: bounds.multi_closed_form(w, cs, eps),
-    "smooth": lambda w, cs, eps: smooth.smooth_success(w, cs, 1e-2, eps),
+    "exact": lambda w, cs, eps, reading, tau: success(w, cs, eps, reading),
+    "per_point": lambda w, cs, eps, reading, tau: bounds.per_point(w, cs, eps, reading),
+    "closed_form": lambda w, cs, eps, reading, tau: bounds.multi_closed_form(w, cs, eps, reading),
+    "smooth": lambda w, cs, eps, reading, tau: smooth.smooth_success(w, cs, tau, eps, reading),
 }
 
 
-def _players(rng, world, n_players, n_options):
-    players = []
-    for i in range(n_players):
-        options = [
-            random_collective(
-                rng,
-                world,
-                f"p{i}",
-                float(rng.uniform(0.0, 0.9 / n_players)),
-                ("feature_label", "feature_only", "unplant"),
-                noise=True,
-            )
-            for _ in range(n_options)
-        ]
-        players.append(
-            Player(
-                f"p{i}",
-                options,
-                value=float(rng.uniform(0.5, 2)),
-                costs=rng.uniform(0, 0.2, n_options).tolist(),
-                size_cost=0.1,
-            )
-        )
-    return players
-
-
-@given(
-    worlds(max_points=6),
-    st.integers(1, 3),
-    st.integers(1, 3),
-    st.sampled_from(sorted(REFERENCE)),
-    st.sampled_from([0.0, 0.02]),
-)
-def test_payoff_tensor_matches_independent_evaluation(rw, n_players, n_options, bound, eps):
-    rng, world = rw
-    players = _players(rng, world, n_players, n_options)
-    game = ACAGame(world, players, bound=bound, eps=eps)
+@given(testing.games(strategies=("feature_label", "feature_only", "unplant"), eps=(0.0, 0.02)))
+def test_payoff_tensor_matches_independent_evaluation(game):
     tensor = game.payoff_tensor()
-    assert tensor.shape == (n_players, *(n_options,) * n_players)
-    for profile in itertools.product(range(n_options), repeat=n_players):
+    players = game.players
+    assert tensor.shape == (len(players), *game.shape)
+    for profile in itertools.product(*(range(m) for m in game.shape)):
         chosen = [p.options[a] for p, a in zip(players, profile, strict=True)]
-        b = np.asarray(REFERENCE[bound](world, chosen, eps))
+        b = np.asarray(REFERENCE[game.bound](game.world, chosen, game.eps, game.reading, game.tau))
         expected = [
             p.value * b[i] - p.costs[a] - p.size_cost * float(chosen[i].size)
             for i, (p, a) in enumerate(zip(players, profile, strict=True))
         ]
         np.testing.assert_allclose(tensor[(slice(None), *profile)], expected, atol=1e-12)
+    assert eval(repr(game), {"ACAGame": ACAGame, "Player": Player, "Collective": Collective,
+                             "World": World}).payoff_tensor() == pytest.approx(tensor, abs=0)
 
 
 def test_payoffs_at_sizes_are_differentiable():
@@ -77,7 +43,7 @@ def test_payoffs_at_sizes_are_differentiable():
         points=["a", "b"],
         labels=["n", "y"],
         base=[[0.3, 0.1], [0.2, 0.2]],
-        landing={"g": [[0.5, 0.0], [0.3, 0.2]], "h": [[0.0, 0.0], [1.0, 0.0]]},
+        landing={"g": [[0.5, 0.0], [0.2, 0.3]], "h": [[0.0, 0.0], [0.7, 0.3]]},
     )
     players = [
         Player("i", [Collective("i", 0.3, "g", target="y")], size_cost=0.2),

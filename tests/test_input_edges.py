@@ -27,7 +27,7 @@ WORLD = World(
     points=["a", "b"],
     labels=["n", "y"],
     base=[[0.3, 0.1], [0.2, 0.2]],
-    landing={"g": [[0.5, 0.0], [0.3, 0.2]], "h": [[0.0, 0.0], [1.0, 0.0]]},
+    landing={"g": [[0.5, 0.0], [0.2, 0.3]], "h": [[0.0, 0.0], [0.7, 0.3]]},
 )
 C = Collective("c", 0.1, "g", target="y")
 D = Collective("d", 0.05, "h", target="y")

@@ -146,16 +146,21 @@ def test_pure_equilibrium_of_a_game_with_one():
 def _pennies_aca_game() -> ACAGame:
     """Two collectives choosing a signal (g0 or g2): p1 wins only where p0 is not (p0's label
     outvotes it there), p0 wins only where p1 is: no pure equilibrium."""
-    world = World(
+    world = World(  # consistent (one label marginal), found by a seeded search for a game without a pure NE
         points=["a", "b", "c"], labels=["y0", "y1", "y2"],
-        base=[[0.025, 0.05, 0.2], [0.0, 0.05, 0.075], [0.125, 0.1, 0.2]],
+        base=[[0.05, 0.05, 0.1], [0.025, 0.025, 0.1], [0.1, 0.025, 0.0]],
         landing={
-            "g0": np.array([[16, 1, 1], [1, 0, 0], [12, 6, 0]]) / 37,
-            "g2": np.array([[2, 2, 1], [2, 9, 10], [4, 5, 3]]) / 38,
+            "g0": [[0.2856192856192856, 0.0, 0.0],
+                   [0.005126530772451288, 0.2837670001259014, 0.389862147857326],
+                   [0.0, 0.0, 0.03562503562503562]],
+            "g2": [[0.2907458163917369, 0.03585318360826312, 0.0],
+                   [0.0, 0.24791381651763827, 0.0025791834823617465],
+                   [0.0, 0.0, 0.42290799999999995]],
         },
     )
-    p0 = [Collective("p0", 0.202, g, target="y1") for g in ("g0", "g2")]
-    p1 = [Collective("p1", s, g, target=["y2", "y0"], label="y0") for s, g in ((0.433, "g0"), (0.412, "g2"))]
+    p0 = [Collective("p0", 0.16758224510142666, g, target="y1") for g in ("g0", "g2")]
+    p1 = [Collective("p1", s, g, target=["y2", "y0"], label="y0")
+          for s, g in ((0.2979047501320403, "g0"), (0.4225685880011981, "g2"))]
     return ACAGame(world, [Player("p0", p0, size_cost=0.2), Player("p1", p1, size_cost=0.2)])
 
 
@@ -203,7 +208,7 @@ def test_find_equilibrium_rejects_bad_input(kwargs, match):
 # ------------------------------------------------------------------------------ size guards
 def _huge_game(n_players=100) -> ACAGame:
     world = World(points=["a", "b"], labels=["n", "y"], base=[[0.3, 0.2], [0.1, 0.1]],
-                  landing={"g": [[0.5, 0.5], [0.0, 0.0]], "h": [[0.0, 0.0], [0.6, 0.4]]})
+                  landing={"g": [[0.5, 0.5], [0.0, 0.0]], "h": [[0.0, 0.0], [0.5, 0.5]]})
     players = [
         Player(f"p{i}", [Collective(f"p{i}", 0.004, g, target="y") for g in ("g", "h")]
                + [Collective(f"p{i}", 0.0, "g", target="y")], size_cost=1.0)
@@ -254,7 +259,7 @@ def test_all_pure_profiles_enumerated_agree_with_exhaustive_deviations():
     """The small-game tensor path and the deviation path agree at every profile."""
     rng = np.random.default_rng(3)
     world = World(points=["a", "b"], labels=["n", "y"], base=[[0.3, 0.2], [0.1, 0.1]],
-                  landing={"g": [[0.5, 0.5], [0.0, 0.0]], "h": [[0.0, 0.0], [0.6, 0.4]]})
+                  landing={"g": [[0.5, 0.5], [0.0, 0.0]], "h": [[0.0, 0.0], [0.5, 0.5]]})
     game = _random_game(rng, world, 3, 2, "exact")
     tensor = game.payoff_tensor()
     for profile in itertools.product(range(2), repeat=3):

@@ -8,67 +8,55 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from worlds import random_collective, random_sizes, worlds
 
-from aca_games import Collective, World, alignment, bounds, externalities, success
+from aca_games import Collective, World, alignment, bounds, externalities, success, testing
 
-ALL = ("feature_label", "feature_only", "unplant", "erase")
-EPS = st.sampled_from([0.0, 0.0, 0.01, 0.04])
-READING = st.sampled_from(["huber", "tv"])
+PLANTING = ("feature_label", "feature_only")
+NONZERO_EPS = (0.0, 0.0, 1e-4, 0.01, 0.05)  # 0 or >= 1e-4: a tinier slack underflows derivatives
 
 
-def _collectives(rng, world, k, strategies=ALL, shared=False):
-    sizes = random_sizes(rng, k)
-    cs = [random_collective(rng, world, f"c{i}", sizes[i], strategies, noise=True) for i in range(k)]
+@given(testing.instances(n_collectives=(1, 2, 3, 4)), st.booleans())
+def test_every_multi_bound_is_sound(inst, shared):
+    world, cs, eps, reading = inst
     if shared:
         cs = [c.replace(signal=cs[0].signal) for c in cs]
-    return cs
-
-
-@given(worlds(max_points=8, max_labels=4), st.integers(1, 4), EPS, READING, st.booleans())
-def test_every_multi_bound_is_sound(rw, k, eps, reading, shared):
-    rng, world = rw
-    cs = _collectives(rng, world, k, shared=shared)
-    exact = np.asarray(success(world, cs, eps, reading))
     for bound in (bounds.multi_closed_form, bounds.bloc, bounds.per_point):
-        assert np.all(np.asarray(bound(world, cs, eps, reading)) <= exact + 1e-12), bound.__name__
+        testing.assert_sound(bound, world, cs, eps, reading)
 
 
-@given(worlds(max_points=8), EPS, READING, st.sampled_from(["feature_label", "feature_only"]))
-def test_one_collective_reduces_to_single_forms(rw, eps, reading, strategy):
-    rng, world = rw
-    c = random_collective(rng, world, "c", float(rng.random() * 0.9), (strategy,), noise=True)
+@given(testing.instances(strategies=PLANTING))
+def test_one_collective_reduces_to_single_forms(inst):
+    world, c, eps, reading = inst.alone
     single = float(bounds.closed_form(world, c, eps, reading))
     assert float(bounds.multi_closed_form(world, [c], eps, reading)[0]) == pytest.approx(single, abs=1e-12)
     assert float(bounds.per_point(world, [c], eps, reading)[0]) == float(
         bounds.staircase(world, c, eps, reading)
     )
-    if strategy == "feature_label":
+    if c.strategy == "feature_label":
         assert float(bounds.bloc(world, [c], eps, reading)[0]) == pytest.approx(single, abs=1e-12)
 
 
-@given(worlds(max_points=8), st.integers(2, 4), EPS)
-def test_permuting_collectives_permutes_results(rw, k, eps):
-    rng, world = rw
-    cs = _collectives(rng, world, k)
-    perm = rng.permutation(k)
+@given(testing.instances(n_collectives=(2, 3, 4)), st.permutations(range(4)))
+def test_permuting_collectives_permutes_results(inst, order):
+    world, cs, eps, reading = inst
+    perm = [i for i in order if i < len(cs)]
     for f in (success, bounds.multi_closed_form, bounds.bloc, bounds.per_point):
         np.testing.assert_allclose(
-            np.asarray(f(world, [cs[i] for i in perm], eps))[np.argsort(perm)],
-            np.asarray(f(world, cs, eps)),
+            np.asarray(f(world, [cs[i] for i in perm], eps, reading))[np.argsort(perm)],
+            np.asarray(f(world, cs, eps, reading)),
             atol=1e-12,
             err_msg=f.__name__,
         )
 
 
-@given(worlds(max_points=8), st.integers(2, 4), st.one_of(st.just(0.0), st.floats(1e-4, 0.05)))
-def test_closed_form_signs_in_other_sizes(rw, k, eps):
+@given(testing.instances(n_collectives=(2, 3, 4), strategies=PLANTING, eps=NONZERO_EPS))
+def test_closed_form_signs_in_other_sizes(inst):
     """THEORY §4: ∂S_i/∂α_j has the sign of Δ_i ξ_i - ρ_ij (supporters: ρ = 0, so ↑ weakly)."""
-    rng, world = rw
-    cs = _collectives(rng, world, k, ("feature_label", "feature_only"))
+    world, cs, eps, reading = inst
+    k = len(cs)
     sizes = jnp.asarray([c.size for c in cs])
-    value = np.asarray(bounds.multi_closed_form(world, cs, eps))
-    jac = np.asarray(jax.jacfwd(lambda a: bounds.multi_closed_form(world, cs, eps, sizes=a))(sizes))
+    value = np.asarray(bounds.multi_closed_form(world, cs, eps, reading))
+    jac = np.asarray(jax.jacfwd(lambda a: bounds.multi_closed_form(world, cs, eps, reading, sizes=a))(sizes))
     rho = np.asarray(bounds.conflict_mass(world, cs))
     for i, c in enumerate(cs):
         if not 1e-9 < value[i] < 1 - 1e-9:
@@ -92,7 +80,7 @@ def test_a_rival_that_misses_my_signal_set_helps():
         points=["a", "b", "z"],
         labels=["n", "y"],
         base=[[0.3, 0.1], [0.2, 0.2], [0.1, 0.0]],
-        landing={"g": [[0.5, 0.0], [0.3, 0.2], [0.0, 0.0]], "h": [[0.0, 0.0], [0.0, 0.0], [1.0, 0.0]]},
+        landing={"g": [[0.5, 0.0], [0.2, 0.3], [0.0, 0.0]], "h": [[0.0, 0.0], [0.0, 0.0], [0.7, 0.3]]},
     )
     i = Collective("i", 0.7, "g", target="y")
     j = Collective("j", 0.0, "h", target="n")
@@ -107,7 +95,7 @@ def test_a_rival_on_my_signal_set_hurts():
         points=["a", "b"],
         labels=["n", "y"],
         base=[[0.3, 0.1], [0.2, 0.2]],
-        landing={"g": [[0.5, 0.0], [0.3, 0.2]], "h": [[0.0, 0.0], [1.0, 0.0]]},
+        landing={"g": [[0.5, 0.0], [0.2, 0.3]], "h": [[0.0, 0.0], [0.7, 0.3]]},
     )
     i = Collective("i", 0.7, "g", target="y")
     j = Collective("j", 0.0, "h", target="n")
@@ -116,23 +104,22 @@ def test_a_rival_on_my_signal_set_hurts():
     assert alignment(world, [i, j]).relation(0, 1) == "conflicts"
 
 
-@given(worlds(max_points=8), st.integers(2, 4), EPS, st.sampled_from(["drop", "scatter", "misfire"]))
-def test_splitting_a_bloc_leaves_every_part_unchanged(rw, parts, eps, mode):
-    rng, world = rw
-    c = random_collective(rng, world, "bloc", 0.6, ("feature_label",)).replace(noise=0.2, noise_mode=mode)
-    other = random_collective(rng, world, "other", 0.2, ("feature_label",))
-    shares = rng.dirichlet(np.ones(parts)) * c.size
+@given(testing.instances(n_collectives=(2,), strategies=("feature_label",)), st.integers(2, 4),
+       st.lists(st.floats(0.1, 1.0), min_size=4, max_size=4))
+def test_splitting_a_bloc_leaves_every_part_unchanged(inst, parts, weights):
+    world, (c, other), eps, reading = inst
+    shares = np.array(weights[:parts]) / sum(weights[:parts]) * float(c.size)
     split = [c.replace(name=f"part{p}", size=float(s)) for p, s in enumerate(shares)]
-    whole = np.asarray(bounds.bloc(world, [c, other], eps))
-    pieces = np.asarray(bounds.bloc(world, [*split, other], eps))
+    whole = np.asarray(bounds.bloc(world, [c, other], eps, reading))
+    pieces = np.asarray(bounds.bloc(world, [*split, other], eps, reading))
     np.testing.assert_allclose(pieces[:parts], whole[0], atol=1e-12)
     np.testing.assert_allclose(pieces[parts], whole[1], atol=1e-12)
 
 
-@given(worlds(max_points=6), st.integers(2, 4))
-def test_externalities_match_separate_oracle_calls(rw, k):
-    rng, world = rw
-    cs = _collectives(rng, world, k)
+@given(testing.instances(n_collectives=(2, 3, 4), eps=(0.0,)))
+def test_externalities_match_separate_oracle_calls(inst):
+    world, cs, _, _ = inst
+    k = len(cs)
     x = externalities(world, cs)
     for i in range(k):
         alone = float(success(world, [cs[i]])[0])

@@ -10,13 +10,13 @@ import pytest
 import scipy.optimize
 from hypothesis import given
 from hypothesis import strategies as st
-from worlds import random_collective, random_sizes, worlds
 
-from aca_games import ACAInputError, Collective, World, plant_all, success
+from aca_games import ACAInputError, Collective, World, plant_all, success, testing
 from aca_games._knapsack import TIE_TOL, tv_costs
 from aca_games.learner import slack
 
 ALL = ("feature_label", "feature_only", "unplant", "erase")
+SMALL = ((2, 2), (4, 3))  # shapes small enough for brute force over flip sets and LPs
 
 
 def reference_training(world, collectives, sizes):
@@ -95,31 +95,32 @@ def tv_flip_cost_lp(P, target, F):
     return best
 
 
-@given(worlds(max_points=6, max_labels=4), st.integers(1, 3))
-def test_bayes_oracle_matches_loop_reference(rw, k):
-    rng, world = rw
-    sizes = random_sizes(rng, k)
-    cs = [random_collective(rng, world, f"c{i}", sizes[i], ALL, noise=True) for i in range(k)]
-    np.testing.assert_allclose(success(world, cs), reference_bayes(world, cs, sizes), atol=1e-12)
+def _sizes(cs):
+    return np.array([float(c.size) for c in cs])
 
 
-@given(worlds(max_points=6), st.integers(1, 3), st.sampled_from([0.005, 0.02, 0.05]))
-def test_huber_worst_case_matches_brute_force(rw, k, eps):
-    rng, world = rw
-    sizes = random_sizes(rng, k)
-    cs = [random_collective(rng, world, f"c{i}", sizes[i], ALL) for i in range(k)]
+@given(testing.instances(n_collectives=(1, 2, 3), eps=(0.0,)))
+def test_bayes_oracle_matches_loop_reference(inst):
+    world, cs, _, _ = inst
+    np.testing.assert_allclose(success(world, cs), reference_bayes(world, cs, _sizes(cs)), atol=1e-12)
+
+
+@given(testing.instances(n_collectives=(1, 2, 3), noise=False, shapes=SMALL, eps=(0.005, 0.02, 0.05),
+                         readings=("huber",)))
+def test_huber_worst_case_matches_brute_force(inst):
+    world, cs, eps, _ = inst
+    k, sizes = len(cs), _sizes(cs)
     P, target, landing = reference_training(world, cs, sizes)
     kappa = eps / (1 - eps)
     expected = [reference_worst_huber(P, target[j], landing[j], kappa) for j in range(k)]
     np.testing.assert_allclose(success(world, cs, eps, "huber"), expected, atol=1e-10)
 
 
-@given(worlds(max_points=3, max_labels=3), st.integers(0, 2**16))
-def test_tv_flip_costs_match_independent_lp(rw, seed):
+@given(testing.instances(strategies=("feature_label",), noise=False, shapes=SMALL))
+def test_tv_flip_costs_match_independent_lp(inst):
     """The breakpoint formula for tv flip costs equals a direct LP on every subset of points."""
-    rng, world = rw
-    c = random_collective(rng, world, "c", 0.3)
-    P, target, _ = reference_training(world, [c], np.array([0.3]))
+    world, c, _, _ = inst.alone
+    P, target, _ = reference_training(world, [c], _sizes([c]))
     target = target[0]
     win = np.flatnonzero(reference_margins(P, target) > 1e-9)
     w = np.asarray(tv_costs(jax.numpy.asarray(P), jax.numpy.asarray(target)))  # (P, L) scaled x2
@@ -129,11 +130,9 @@ def test_tv_flip_costs_match_independent_lp(rw, seed):
             np.testing.assert_allclose(ours, tv_flip_cost_lp(P, target, list(F)), atol=1e-9)
 
 
-@given(worlds(max_points=6), st.integers(1, 3), st.sampled_from(["huber", "tv"]))
-def test_greedy_is_sound_and_exact_at_zero(rw, k, reading):
-    rng, world = rw
-    sizes = random_sizes(rng, k)
-    cs = [random_collective(rng, world, f"c{i}", sizes[i], ALL) for i in range(k)]
+@given(testing.instances(n_collectives=(1, 2, 3), noise=False))
+def test_greedy_is_sound_and_exact_at_zero(inst):
+    world, cs, _, reading = inst
     exact = success(world, cs, 0.03, reading, method="exact")
     greedy = success(world, cs, 0.03, reading, method="greedy")
     assert np.all(greedy <= exact + 1e-12)
@@ -142,33 +141,31 @@ def test_greedy_is_sound_and_exact_at_zero(rw, k, reading):
     )
 
 
-@given(worlds(), st.integers(1, 4), st.sampled_from([0.0, 0.02]), st.sampled_from(["huber", "tv"]))
-def test_size_batch_equals_loop(rw, k, eps, reading):
-    rng, world = rw
-    cs = [random_collective(rng, world, f"c{i}", 0.1, ALL, noise=True) for i in range(k)]
-    batch = np.stack([random_sizes(rng, k) for _ in range(5)])
+@given(testing.instances(n_collectives=(1, 2, 3, 4), eps=(0.0, 0.02)),
+       st.lists(st.floats(0.0, 0.2), min_size=20, max_size=20))
+def test_size_batch_equals_loop(inst, draws):
+    world, cs, eps, reading = inst
+    k = len(cs)
+    batch = np.array(draws).reshape(5, 4)[:, :k]
     looped = [success(world, [c.with_size(a) for c, a in zip(cs, row, strict=True)], eps, reading)
               for row in batch]
     np.testing.assert_allclose(success(world, cs, eps, reading, sizes=batch), looped, atol=1e-12)
 
 
-@given(worlds(), st.sampled_from(["huber", "tv"]))
-def test_worst_case_decreases_in_eps(rw, reading):
-    rng, world = rw
-    cs = [random_collective(rng, world, f"c{i}", s, ALL) for i, s in enumerate(random_sizes(rng, 2))]
-    values = [np.asarray(success(world, cs, e, reading)) for e in (0.0, 0.01, 0.03, 0.1)]
-    assert all(np.all(b <= a + 1e-12) for a, b in zip(values, values[1:], strict=False))
+@given(testing.instances(n_collectives=(2,)))
+def test_worst_case_decreases_in_eps(inst):
+    world, cs, _, reading = inst
+    for i in range(len(cs)):
+        testing.assert_monotone(success, "eps", -1, world, cs, reading=reading, index=i)
 
 
-@given(worlds(max_points=10), st.sampled_from(["feature_label", "feature_only"]))
-def test_bayes_single_collective_monotone_in_size(rw, strategy):
+@given(testing.instances(strategies=("feature_label", "feature_only"), noise=False, eps=(0.0,)))
+def test_bayes_single_collective_monotone_in_size(inst):
     """THEORY §4: exact, one collective, ε = 0: weakly increasing in α (feature-label, FO "gbj")."""
-    rng, world = rw
-    c = random_collective(rng, world, "c", 0.1, (strategy,))
+    world, c, _, _ = inst.alone
     if c.strategy == "feature_only":
         c = c.replace(variant="gbj")
-    values = np.asarray(success(world, c, sizes=np.linspace(0, 0.99, 60)[:, None]))[:, 0]
-    assert np.all(np.diff(values) >= -1e-12)
+    testing.assert_monotone(success, "size", +1, world, c)
 
 
 def test_growing_own_size_can_hurt_with_a_rival():
@@ -176,7 +173,7 @@ def test_growing_own_size_can_hurt_with_a_rival():
     i shrinks the bystanders, whose base support at x kept i ahead of a conflicting collective j."""
     world = World(
         points=["x", "z"], labels=["yi", "yj"], base=[[0.3, 0.2], [0.0, 0.0]],
-        landing={"gi": [[0.01, 0.0], [0.99, 0.0]], "gj": [[1.0, 0.0], [0.0, 0.0]]},
+        landing={"gi": [[0.01, 0.0], [0.49, 0.5]], "gj": [[0.5, 0.5], [0.0, 0.0]]},
     )
     i = Collective("i", 0.0, "gi", target="yi")
     j = Collective("j", 0.05, "gj", target="yj")
@@ -190,7 +187,7 @@ def test_exact_worst_case_single_collective_can_fall_with_size():
     learner's absolute slack can flip, while at small α the base mass protected the point."""
     world = World(
         points=["x", "z"], labels=["no", "yes"], base=[[0.05, 0.4], [0.3, 0.0]],
-        landing={"g": [[0.0, 0.02], [0.98, 0.0]]},
+        landing={"g": [[0.02, 0.0], [0.48, 0.5]]},
     )
     c = Collective("c", 0.0, "g", target="yes")
     values = success(world, c, 0.05, "huber", sizes=[[0.45], [0.95]])[:, 0]

@@ -20,9 +20,9 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from worlds import random_collective, random_world
+from hypothesis.extra import numpy as hnp
 
-from aca_games import ACAInputError, Collective, World, bounds, success
+from aca_games import ACAInputError, Collective, World, bounds, success, testing
 from aca_games.beliefs import Beliefs
 from aca_games.bounds.finite_sample import finite_sample
 from aca_games.bounds.partial import bayes, bayes_exact, finite_sample_multi, robust
@@ -35,84 +35,76 @@ MENU = 2  # options per menu: fixed shapes keep JIT recompilation (one per shape
 
 
 @st.composite
-def small_worlds(draw):
-    """A (rng, world) pair in one of two shape buckets; the rng then draws collectives."""
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    n_points, n_labels = draw(st.sampled_from([(5, 3), (4, 2)]))
-    return rng, random_world(rng, n_points, n_labels, 2)
+def options(draw, world, name, of, strategies=ALL, hardt=True):
+    """An option of another collective: a rival of ``of`` (overlapping signal, conflicting label)."""
+    c = draw(testing.rivals(world, of, name, strategies))
+    return c.replace(variant="gbj") if not hardt and c.strategy == "feature_only" else c
 
 
-def _option(rng, world, name, strategies=ALL, hardt=True):
-    c = random_collective(rng, world, name, 0.0, strategies, noise=True)
-    if not hardt and c.strategy == "feature_only":
-        c = c.replace(variant="gbj")
-    return c
-
-
-def _instance(rng, world, k, strategies=ALL, hardt=True):
-    """Self ``i``, and interval beliefs about ``k`` others (``Σ hi + α_i < 1``)."""
-    alpha = float(rng.uniform(0.05, 0.5))
-    i = random_collective(rng, world, "i", alpha, strategies, noise=True)
-    hi = rng.dirichlet(np.ones(k + 1))[:k] * (0.97 - alpha)
-    lo = hi * rng.random(k) * (rng.random(k) < 0.7)
-    menus = {
-        f"j{j}": [_option(rng, world, f"j{j}", strategies, hardt) for _ in range(MENU)] for j in range(k)
-    }
+@st.composite
+def belief_cases(draw, k=2, strategies=ALL, hardt=True):
+    """``(world, i, beliefs, lo, hi)``: self ``i`` and interval beliefs about ``k`` others
+    (``Σ hi + α_i < 1``), each with a menu of ``MENU`` options."""
+    world = draw(testing.worlds())
+    alpha = draw(st.floats(0.05, 0.5))
+    i = draw(testing.collectives(world, "i", strategies, size=alpha))
+    weights = np.array(draw(st.lists(st.floats(0.05, 1.0), min_size=k + 1, max_size=k + 1)))
+    hi = weights[:k] / weights.sum() * (0.97 - alpha)
+    lo = hi * np.array(draw(st.lists(st.one_of(st.just(0.0), st.floats(0.0, 1.0)), min_size=k, max_size=k)))
+    menus = {f"j{j}": [draw(options(world, f"j{j}", i, strategies, hardt)) for _ in range(MENU)]
+             for j in range(k)}
     others = {f"j{j}": (float(lo[j]), float(hi[j])) for j in range(k)}
-    return i, Beliefs.intervals(others, menus), lo, hi
+    return world, i, Beliefs.intervals(others, menus), lo, hi
 
 
-def _draw_sizes(rng, lo, hi, alpha):
-    """Sizes inside the box: half uniform, half at random vertices, plus both corners."""
-    u = rng.random((DRAWS, len(lo)))
+def _draw_sizes(data, lo, hi, alpha):
+    """Sizes inside the box: half uniform, half at drawn vertices, plus both corners."""
+    u = data.draw(hnp.arrays(np.float64, (DRAWS, len(lo)), elements=st.floats(0.0, 1.0)))
     u[DRAWS // 2 :] = u[DRAWS // 2 :] < 0.5
     u[0], u[1] = 0.0, 1.0
     return np.column_stack([np.full(DRAWS, alpha), lo + u * (hi - lo)])
 
 
-@given(small_worlds(), st.just(2), EPS, READING)
-def test_robust_is_below_the_oracle_in_every_world_inside_the_beliefs(rw, k, eps, reading):
-    rng, world = rw
-    i, beliefs, lo, hi = _instance(rng, world, k)
+@given(belief_cases(), EPS, READING, st.data())
+def test_robust_is_below_the_oracle_in_every_world_inside_the_beliefs(case, eps, reading, data):
+    world, i, beliefs, lo, hi = case
     bound = float(robust(world, i, beliefs, eps, reading))
     menus = [o.menu for o in beliefs.others]
     for _ in range(2):
-        profile = [menu[rng.integers(len(menu))] for menu in menus]
-        sizes = _draw_sizes(rng, lo, hi, i.size)
+        profile = [data.draw(st.sampled_from(menu)) for menu in menus]
+        sizes = _draw_sizes(data, lo, hi, i.size)
         exact = np.asarray(success(world, [i, *profile], eps, reading, sizes=sizes))[:, 0]
         assert bound <= exact.min() + 1e-12
 
 
-@given(small_worlds(), st.sampled_from([0, 2]), EPS, READING)
-def test_full_knowledge_reproduces_per_point(rw, k, eps, reading):
-    rng, world = rw
-    sizes = rng.dirichlet(np.ones(k + 2))[: k + 1] * 0.95
-    cs = [random_collective(rng, world, f"c{j}", sizes[j], ALL, noise=True) for j in range(k + 1)]
+@given(testing.instances(n_collectives=(1, 3)))
+def test_full_knowledge_reproduces_per_point(inst):
+    world, cs, eps, reading = inst
     expected = float(bounds.per_point(world, cs, eps, reading)[0])
     assert float(robust(world, cs[0], Beliefs.known(cs[1:]), eps, reading)) == pytest.approx(
         expected, abs=1e-12
     )
 
 
-@given(small_worlds(), st.just(2), EPS)
-def test_nested_beliefs_give_ordered_bounds(rw, k, eps):
-    rng, world = rw
-    i, narrow, lo, hi = _instance(rng, world, k)
+@given(belief_cases(), EPS, st.data())
+def test_nested_beliefs_give_ordered_bounds(case, eps, data):
+    world, i, narrow, lo, hi = case
+    k = len(lo)
     room = 0.98 - i.size - hi.sum()
-    wider_hi = hi + rng.dirichlet(np.ones(k)) * room * rng.random()
-    wider_lo = lo * rng.random(k)
-    menus = {o.name: [*o.menu, _option(rng, world, o.name)] for o in narrow.others}
+    spread = np.array(data.draw(st.lists(st.floats(0.0, 1.0), min_size=k, max_size=k)))
+    wider_hi = hi + spread / max(spread.sum(), 1.0) * room
+    wider_lo = lo * np.array(data.draw(st.lists(st.floats(0.0, 1.0), min_size=k, max_size=k)))
+    menus = {o.name: [*o.menu, data.draw(options(world, o.name, i))] for o in narrow.others}
     wide = Beliefs.intervals({o.name: (wider_lo[j], wider_hi[j]) for j, o in enumerate(narrow.others)}, menus)
     assert float(robust(world, i, wide, eps)) <= float(robust(world, i, narrow, eps))
 
 
-@given(small_worlds(), st.just(2), EPS, READING)
-def test_tiers_are_ordered_full_intervals_total_mass(rw, k, eps, reading):
+@given(belief_cases(hardt=False), EPS, READING, st.data())
+def test_tiers_are_ordered_full_intervals_total_mass(case, eps, reading, data):
     """Tier 1 covers every strategy but feature-only "hardt", so the menus avoid it."""
-    rng, world = rw
-    i, beliefs, lo, hi = _instance(rng, world, k, hardt=False)
+    world, i, beliefs, lo, hi = case
     truth = [
-        o.menu[rng.integers(len(o.menu))].replace(size=float(o.lo + rng.random() * (o.hi - o.lo)))
+        data.draw(st.sampled_from(o.menu)).replace(size=o.lo + data.draw(st.floats(0, 1)) * (o.hi - o.lo))
         for o in beliefs.others
     ]
     full = float(robust(world, i, Beliefs.known(truth), eps, reading))
@@ -121,13 +113,11 @@ def test_tiers_are_ordered_full_intervals_total_mass(rw, k, eps, reading):
     assert full >= middle >= coarse
 
 
-@given(small_worlds(), st.just(2), EPS, READING)
-def test_aggregate_conflict_tier_is_sound_and_exact_when_r_is(rw, k, eps, reading):
-    rng, world = rw
-    strategies = ("feature_label", "feature_only")
-    i, beliefs, lo, hi = _instance(rng, world, k, strategies)
+@given(belief_cases(strategies=("feature_label", "feature_only")), EPS, READING, st.data())
+def test_aggregate_conflict_tier_is_sound_and_exact_when_r_is(case, eps, reading, data):
+    world, i, beliefs, lo, hi = case
     profile = [o.menu[0] for o in beliefs.others]
-    sizes = _draw_sizes(rng, lo, hi, i.size)
+    sizes = _draw_sizes(data, lo, hi, i.size)
     rho = np.asarray(bounds.conflict_mass(world, [i, *profile]))[0]
     R = float((sizes @ rho).max())
     tier2 = Beliefs.aggregate_conflict(lo.sum(), hi.sum(), R)
@@ -163,28 +153,28 @@ def test_tier2_does_not_cover_per_point_strategies():
 
 
 # -- Bayesian ---------------------------------------------------------------------------------------
-def _scenarios(rng, world, n_scen=3, k=2):
-    probs = 0.1 + 0.9 * rng.dirichlet(np.ones(n_scen))
-    probs = probs / probs.sum()
+@st.composite
+def priors(draw, world, i, n_scen=3, k=2):
+    """A finite prior: ``n_scen`` scenarios of ``k`` other collectives (sizes below 0.5 in total,
+    a scenario member absent a fifth of the time)."""
+    weights = np.array(draw(st.lists(st.floats(0.1, 1.0), min_size=n_scen, max_size=n_scen)))
+    probs = weights / weights.sum()
     out = []
     for s in range(n_scen):
-        sizes = rng.dirichlet(np.ones(k + 1))[:k] * 0.5 * (rng.random(k) < 0.8)
-        out.append(
-            (
-                float(probs[s]),
-                [random_collective(rng, world, f"j{j}", sizes[j], ALL, noise=True) for j in range(k)],
-            )
-        )
+        shares = np.array(draw(st.lists(st.floats(0.05, 1.0), min_size=k + 1, max_size=k + 1)))
+        present = draw(st.lists(st.sampled_from([True, True, True, True, False]), min_size=k, max_size=k))
+        sizes = shares[:k] / shares.sum() * 0.5 * np.array(present)
+        out.append((float(probs[s]), [draw(testing.rivals(world, i, f"j{j}", size=float(sizes[j])))
+                                      for j in range(k)]))
     out[-1] = (1.0 - sum(p for p, _ in out[:-1]), out[-1][1])
-    return out
+    return Beliefs.prior(out)
 
 
-@given(small_worlds())
-def test_bayes_mean_is_within_four_standard_errors_of_the_exact_expectation(rw):
-    rng, world = rw
-    i = random_collective(rng, world, "i", float(rng.uniform(0.05, 0.45)), ALL, noise=True)
-    prior = Beliefs.prior(_scenarios(rng, world))
-    key = jax.random.key(int(rng.integers(2**31)))
+@given(testing.worlds(shapes=testing.SHAPES[:2]), st.data())  # 300 knapsacks per example
+def test_bayes_mean_is_within_four_standard_errors_of_the_exact_expectation(world, data):
+    i = data.draw(testing.collectives(world, "i", size=data.draw(st.floats(0.05, 0.45))))
+    prior = data.draw(priors(world, i))
+    key = jax.random.key(data.draw(st.integers(0, 2**31 - 1)))
     est = bayes(world, i, prior, key, 300, 0.02)  # the oracle's knapsack path
     exact = float(bayes_exact(world, i, prior, 0.02))
     assert abs(float(est.mean) - exact) <= 4 * float(est.stderr) + 1e-12
@@ -192,7 +182,7 @@ def test_bayes_mean_is_within_four_standard_errors_of_the_exact_expectation(rw):
     # a finite prior: the worst scenario (sums of landing masses in another order: rounding)
     assert float(robust(world, i, prior, 0.02)) == pytest.approx(min(staircases), abs=1e-12)
     # a discrete product prior enumerates into scenarios
-    menus = {"a": [_option(rng, world, "a") for _ in range(2)], "b": [_option(rng, world, "b")]}
+    menus = {name: [data.draw(options(world, name, i)) for _ in range(m)] for name, m in (("a", 2), ("b", 1))}
     product = Beliefs.product_prior(
         {"a": {0.1: 0.3, 0.2: 0.7}, "b": {0.0: 0.5, 0.15: 0.5}}, menus, {"a": [0.4, 0.6]}
     )
@@ -201,10 +191,9 @@ def test_bayes_mean_is_within_four_standard_errors_of_the_exact_expectation(rw):
     assert abs(float(est.mean) - exact) <= 4 * float(est.stderr) + 1e-12
 
 
-@given(small_worlds(), st.just(2))
-def test_every_prior_draw_is_above_the_robust_bound_on_its_support(rw, k):
-    rng, world = rw
-    i, beliefs, lo, hi = _instance(rng, world, k)
+@given(belief_cases())
+def test_every_prior_draw_is_above_the_robust_bound_on_its_support(case):
+    world, i, beliefs, lo, hi = case
     prior = Beliefs.product_prior(
         {o.name: (o.lo, o.hi) for o in beliefs.others}, {o.name: list(o.menu) for o in beliefs.others}
     )
@@ -225,10 +214,10 @@ def test_uniform_size_prior_matches_its_mean_on_a_threshold():
 
 
 # -- finite sample ----------------------------------------------------------------------------------
-@given(small_worlds(), st.sampled_from(["feature_label", "feature_only", "unplant"]))
-def test_finite_sample_multi_without_others_is_finite_sample(rw, strategy):
-    rng, world = rw
-    i = random_collective(rng, world, "i", 0.3, (strategy,), noise=True)
+@given(testing.worlds(), st.data())
+def test_finite_sample_multi_without_others_is_finite_sample(world, data):
+    i = data.draw(testing.collectives(world, "i", ("feature_label", "feature_only", "unplant"), size=0.3))
+    strategy = i.strategy
     kw = dict(n=3000, N=10_000, n_test=5000, delta=0.05, n_estimate=500 if strategy == "unplant" else None)
     alone = float(finite_sample(world, i, **kw))
     assert float(finite_sample_multi(world, i, Beliefs.intervals({}, {}), **kw)) == pytest.approx(
@@ -236,10 +225,9 @@ def test_finite_sample_multi_without_others_is_finite_sample(rw, strategy):
     )
 
 
-@given(small_worlds(), st.just(2), st.sampled_from([0.0, 0.02]))
-def test_finite_sample_multi_stays_below_the_robust_bound(rw, k, eps):
-    rng, world = rw
-    i, beliefs, lo, hi = _instance(rng, world, k, ("feature_label", "feature_only", "unplant"))
+@given(belief_cases(strategies=("feature_label", "feature_only", "unplant")), st.sampled_from([0.0, 0.02]))
+def test_finite_sample_multi_stays_below_the_robust_bound(case, eps):
+    world, i, beliefs, lo, hi = case
     N = 1_000_000
     n = int(round(i.size * N))
     i = i.with_size(n / N)
@@ -260,7 +248,7 @@ def _two_point_world():
         points=["a", "b"],
         labels=["n", "y"],
         base=[[0.3, 0.1], [0.2, 0.2]],
-        landing={"g": [[0.5, 0.0], [0.3, 0.2]], "h": [[0.0, 0.0], [1.0, 0.0]]},
+        landing={"g": [[0.5, 0.0], [0.2, 0.3]], "h": [[0.0, 0.0], [0.7, 0.3]]},
     )
 
 

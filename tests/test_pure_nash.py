@@ -149,7 +149,7 @@ def test_on_an_aca_game():
         points=["a", "b"],
         labels=["n", "y"],
         base=[[0.3, 0.1], [0.2, 0.2]],
-        landing={"g": [[0.5, 0.0], [0.3, 0.2]], "h": [[0.0, 0.0], [1.0, 0.0]]},
+        landing={"g": [[0.5, 0.0], [0.2, 0.3]], "h": [[0.0, 0.0], [0.7, 0.3]]},
     )
     i = game_mod.Player(
         "i", [Collective("i", 0.2, "g", target="y"), Collective("i", 0.4, "g", target="y")], costs=[0.0, 0.3]

@@ -152,19 +152,26 @@ BAD = {
     "size nan": (_replace("size = 0.035", "size = nan"), "collectives[1].size", "finite"),
     "sizes sum to one": (_replace("size = 0.06", "size = 0.96"), "collectives[*].size", "sum"),
     "landing not summing to 1": (
-        _replace("[0.3500, 0.1000, 0.1000]", "[0.3500, 0.1000, 0.2000]"),
+        _replace("[0.2500, 0.2000, 0.1000]", "[0.2500, 0.2000, 0.2000]"),
         "world.signals.stillair_tag.landing",
         "normalise",
     ),
     "landing entry above 1": (
-        _replace("[0.3500, 0.1000, 0.1000]", "[1.3500, 0.1000, 0.1000]"),
+        _replace("[0.2500, 0.2000, 0.1000]", "[1.2500, 0.2000, 0.1000]"),
         "world.signals.stillair_tag.landing[0][0]",
         "less than or equal",
     ),
     "landing row too short": (
-        _replace("[0.3500, 0.1000, 0.1000]", "[0.3500, 0.1000]"),
+        _replace("[0.2500, 0.2000, 0.1000]", "[0.2500, 0.2000]"),
         "world.signals.stillair_tag.landing[0]",
         "expected 3",
+    ),
+    "landing label totals differ": (
+        _replace("[0.1000, 0.0500, 0.0500],  # heat check-in form, has a carer",
+                 "[0.0500, 0.1000, 0.0500],  # heat check-in form, has a carer"),
+        "world",
+        "landing['checkin_form']: label 'routine' has total landing mass 0.4, but "
+        "landing['stillair_tag'] gives it 0.45",
     ),
     "base above 1": (_replace("[0.0175, 0.0070, 0.0040]", "[0.9175, 0.0070, 0.0040]"), "world.base", "> 1"),
     "unknown signal name": (

@@ -36,6 +36,7 @@ from aca_games.simulate import (
 from aca_games.simulate.classifiers import Params, _private_gradient
 from aca_games.simulate.compare import compare_runs, mean_interval
 from aca_games.simulate.runs import run_cells
+from aca_games.world import split_landing
 
 #: A consistent 3-point world (label marginal of every landing table: 0.6 / 0.4).
 WORLD = World(
@@ -184,7 +185,8 @@ def _numpy_oracle(base, landings, sizes, labels):
 def test_bayes_on_counts_converges_to_the_oracle(seed):
     rng = np.random.default_rng(seed)
     base = rng.dirichlet(np.ones(7))[:6].reshape(3, 2) * 0.5
-    landings = [rng.dirichlet(np.ones(6)).reshape(3, 2) for _ in range(2)]
+    marginal = base.sum(axis=0) + (1 - base.sum()) * rng.dirichlet(np.ones(2))  # consistent world
+    landings = [split_landing(rng.dirichlet(np.ones(3)), marginal / marginal.sum()) for _ in range(2)]
     sizes = list(rng.uniform(0.01, 0.3, size=2))
     labels = [1, 0]
     world = World(points=["a", "b", "c"], labels=["no", "yes"], base=base,

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from aca_games import ACAGame, ACAInputError, Collective, Player, World, bounds
+from aca_games.world import split_landing
 from solvers import Solution
 from solvers.equilibrium.continuous import best_responses, continuous_nash, sizing_payoff
 from solvers.statics import (
@@ -27,10 +28,10 @@ from solvers.statics import (
 H, FD_ATOL = 1e-5, 1e-6
 
 BASE = np.array([[0.12, 0.06, 0.04], [0.08, 0.08, 0.06], [0.04, 0.06, 0.12]])
-LANDING = {  # arrays, not lists: a World built from traced values skips its conversion
-    "gA": jnp.asarray([[0.45, 0.2, 0.1], [0.1, 0.1, 0.05], [0.0, 0.0, 0.0]]),
-    "gB": jnp.asarray([[0.0, 0.0, 0.0], [0.05, 0.1, 0.1], [0.1, 0.25, 0.4]]),
-}
+#: Where each signal lands; rows split with one label marginal so the world is consistent (THEORY §1).
+#: Arrays, not lists: a World built from traced values skips its conversion.
+MASSES = {"gA": [0.75, 0.25, 0.0], "gB": [0.0, 0.25, 0.75]}
+LANDING = {g: jnp.asarray(split_landing(m, [1 / 3] * 3)) for g, m in MASSES.items()}
 CAP = 0.45
 CAPS = np.array([CAP, CAP])
 

@@ -1,6 +1,10 @@
-"""Random finite worlds for property tests (THEORY §3: |X̃| <= 12, L <= 5, K <= 4).
+"""Random consistent finite worlds from a numpy seed, for tests that draw many worlds from one
+seed (reference comparisons, game tests). Property tests draw from :mod:`aca_games.testing`
+instead, whose strategies shrink.
 
-Masses are drawn on a coarse grid half of the time so that ties (failures) actually occur.
+Masses are drawn on a coarse grid half of the time so that ties (failures) actually occur. Landing
+tables are re-split over labels (:func:`aca_games.world.split_landing`) so that every signal has the
+same label marginal, at least the base label mass at the relevant points (THEORY §1 consistency).
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from aca_games import Collective, World
+from aca_games.world import split_landing
 
 
 def random_world(rng: np.random.Generator, n_points: int, n_labels: int, n_signals: int) -> World:
@@ -16,18 +21,18 @@ def random_world(rng: np.random.Generator, n_points: int, n_labels: int, n_signa
     base = rng.dirichlet(np.full(n_points * n_labels + 1, 0.7))[:-1].reshape(n_points, n_labels)
     if coarse:
         base = np.floor(base * 40) / 40
+    marginal = base.sum(axis=0) + (1.0 - base.sum()) * rng.dirichlet(np.ones(n_labels))
+    marginal = marginal / marginal.sum()
     landing = {}
     for s in range(n_signals):
         support = rng.random(n_points) < 0.6
         support[rng.integers(n_points)] = True
-        table = rng.dirichlet(np.full(n_points * n_labels, 0.8)).reshape(n_points, n_labels)
-        table = table * support[:, None]
+        masses = rng.dirichlet(np.full(n_points, 0.8)) * support
         if coarse:
-            table = np.floor(table * 40) + support[:, None] * (rng.random(table.shape) < 0.3)
-        if table.sum() == 0:
-            table[np.flatnonzero(support)[0], 0] = 1.0
-        table = table / table.sum()
-        landing[f"g{s}"] = table
+            masses = np.floor(masses * 40) + support * (rng.random(n_points) < 0.3)
+        if masses.sum() == 0:
+            masses[np.flatnonzero(support)[0]] = 1.0
+        landing[f"g{s}"] = split_landing(masses / masses.sum(), marginal)
     return World(
         points=[f"p{i}" for i in range(n_points)],
         labels=[f"y{j}" for j in range(n_labels)],

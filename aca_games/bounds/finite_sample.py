@@ -97,7 +97,7 @@ def union_delta(world: World, strategy: str, delta):
     ``|X|`` features (:attr:`World.feature_count`).
 
     >>> w = World(points=["a", "b"], labels=["no", "yes"], base=[[0.3, 0.1], [0.2, 0.2]],
-    ...           landing={"g": [[0.5, 0.0], [0.3, 0.2]]})
+    ...           landing={"g": [[0.5, 0.0], [0.2, 0.3]]})
     >>> float(union_delta(w, "feature_label", 0.14))   # 0.14 / (2 + 4 + 8)
     0.01
     """
@@ -321,7 +321,7 @@ def finite_sample(
 
     Example:
         >>> w = World(points=["a", "b"], labels=["no", "yes"],
-        ...           base=[[0.3, 0.1], [0.2, 0.2]], landing={"g": [[0.5, 0.0], [0.3, 0.2]]})
+        ...           base=[[0.3, 0.1], [0.2, 0.2]], landing={"g": [[0.5, 0.0], [0.2, 0.3]]})
         >>> c = Collective("c", 0.3, "g", target="yes")
         >>> bound = lambda n, N: float(finite_sample(w, c, n=n, N=N, n_test=10_000, delta=0.05))
         >>> round(bound(30_000, 100_000), 3)   # only b certified: 0.5 - R(n) - R(n_test)

@@ -104,6 +104,7 @@ def per_point(
     return _over_sizes(lambda s: per_point_kernel(world.base, p, s, kappa), _sizes(collectives, sizes))
 
 
+@jax.jit
 def per_point_kernel(base, p: Planting, sizes, kappa) -> jax.Array:
     """:func:`per_point` from arrays (stacked plantings ``(K, ...)``, sizes ``(K,)``)."""
     P = training_mass(base, sizes, p.planted)
@@ -119,6 +120,7 @@ def conflict_mass(world: World, collectives: Sequence[Collective]) -> jax.Array:
     return _conflict(plant_all(world, collectives))
 
 
+@functools.partial(jax.jit, static_argnames="relative")
 def _conflict(p: Planting, relative: bool = True) -> jax.Array:
     """``ρ[i, j]`` (:func:`conflict_pair`) for every ordered pair of the stacked plantings ``p``;
     zero diagonal."""
@@ -155,7 +157,7 @@ def multi_closed_form(
     size). ``sizes`` overrides the collectives' own: ``(K,)`` or a batch ``(..., K)``.
 
     >>> w = World(points=["a", "b"], labels=["n", "y"], base=[[0.3, 0.1], [0.2, 0.2]],
-    ...           landing={"g": [[0.5, 0.0], [0.3, 0.2]], "h": [[0.0, 0.0], [1.0, 0.0]]})
+    ...           landing={"g": [[0.5, 0.0], [0.2, 0.3]], "h": [[0.0, 0.0], [0.7, 0.3]]})
     >>> i = Collective("i", 0.8, "g", target="y")
     >>> [round(float(b), 4) for b in multi_closed_form(w, [i])]
     [0.9]
@@ -202,7 +204,7 @@ def bloc(
     ``μ_i > 0`` (``τ = TIE_TOL``, module docstring).
 
     >>> w = World(points=["a", "b"], labels=["n", "y"], base=[[0.3, 0.1], [0.2, 0.2]],
-    ...           landing={"g": [[0.5, 0.0], [0.3, 0.2]]})
+    ...           landing={"g": [[0.5, 0.0], [0.2, 0.3]]})
     >>> whole = [Collective("i", 0.8, "g", target="y")]
     >>> halves = [Collective("i1", 0.4, "g", target="y"), Collective("i2", 0.4, "g", target="y")]
     >>> [round(float(b), 4) for b in bloc(w, whole)], [round(float(b), 4) for b in bloc(w, halves)]

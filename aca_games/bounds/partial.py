@@ -144,7 +144,7 @@ def robust(
         >>> from aca_games import Collective, World
         >>> from aca_games.beliefs import Beliefs
         >>> w = World(points=["a", "b"], labels=["n", "y"], base=[[0.3, 0.1], [0.2, 0.2]],
-        ...           landing={"g": [[0.5, 0.0], [0.3, 0.2]], "h": [[0.0, 0.0], [1.0, 0.0]]})
+        ...           landing={"g": [[0.5, 0.0], [0.2, 0.3]], "h": [[0.0, 0.0], [0.7, 0.3]]})
         >>> i = Collective("i", 0.4, "g", target="y")
         >>> rival = [Collective("j", 0, "h", target="n")]   # plants 'n' on b
         >>> float(robust(w, i, Beliefs.intervals({"j": (0.0, 0.01)}, {"j": rival})))

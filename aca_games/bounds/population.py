@@ -79,7 +79,7 @@ def closed_form_terms(world: World, c: Collective) -> ClosedFormTerms:
     """Compute ``Δ, ξ, ν, b, hΓ`` and the tie allowance ``|X*| τ`` for collective ``c``.
 
     >>> w = World(points=["a", "b"], labels=["no", "yes"],
-    ...           base=[[0.3, 0.1], [0.2, 0.2]], landing={"g": [[0.5, 0.0], [0.3, 0.2]]})
+    ...           base=[[0.3, 0.1], [0.2, 0.2]], landing={"g": [[0.5, 0.0], [0.2, 0.3]]})
     >>> t = closed_form_terms(w, Collective("c", 0.2, "g", target="yes"))
     >>> round(float(t.delta), 3), round(float(t.xi), 3), float(t.net_rate)
     (0.5, 0.8, 1.0)
@@ -175,7 +175,7 @@ def closed_form(world: World, collective: Collective, eps=0.0, reading: str = "h
     the learner is ``ε``-suboptimal in the given reading. Differentiable in ``collective.size``.
 
     >>> w = World(points=["a", "b"], labels=["no", "yes"],
-    ...           base=[[0.3, 0.1], [0.2, 0.2]], landing={"g": [[0.5, 0.0], [0.3, 0.2]]})
+    ...           base=[[0.3, 0.1], [0.2, 0.2]], landing={"g": [[0.5, 0.0], [0.2, 0.3]]})
     >>> round(float(closed_form(w, Collective("c", 0.8, "g", target="yes"))), 4)  # 1 - 0.25*0.4
     0.9
     """
@@ -216,7 +216,7 @@ def staircase(world: World, collective: Collective, eps=0.0, reading: str = "hub
     is the planted label alone.
 
     >>> w = World(points=["a", "b"], labels=["no", "yes"],
-    ...           base=[[0.3, 0.1], [0.2, 0.2]], landing={"g": [[0.5, 0.0], [0.3, 0.2]]})
+    ...           base=[[0.3, 0.1], [0.2, 0.2]], landing={"g": [[0.5, 0.0], [0.2, 0.3]]})
     >>> [float(staircase(w, Collective("c", a, "g", target="yes"))) for a in (0.05, 0.3)]
     [0.5, 1.0]
     """

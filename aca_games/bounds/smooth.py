@@ -69,7 +69,7 @@ def smooth_success(
     collective. Differentiable in the sizes and in the world's masses.
 
     >>> w = World(points=["a", "b"], labels=["no", "yes"], base=[[0.3, 0.1], [0.2, 0.2]],
-    ...           landing={"g": [[0.5, 0.0], [0.3, 0.2]]})
+    ...           landing={"g": [[0.5, 0.0], [0.2, 0.3]]})
     >>> c = Collective("c", 0.3, "g", target="yes")
     >>> [round(float(s), 4) for s in smooth_success(w, c, tau=1e-4)]
     [1.0]
