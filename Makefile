@@ -19,7 +19,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q -m "not slow" -n 2
+	$(BIN)/python -m pytest -q -m "not slow" -n 2 --hypothesis-profile=ci
 
 test-all: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 --hypothesis-profile=thorough
