@@ -150,11 +150,11 @@ def _scenario_table(world: World, scenarios) -> _Table:
     return _Table(others, jnp.asarray(sizes), probs)
 
 
-def _static(world: World, eps, reading: str, payoff: str) -> dict:
+def _static(eps, reading: str, payoff: str) -> dict:
+    """The static arguments of :func:`_evaluate` (the oracle is exact at every size)."""
     v.choice("payoff", payoff, PAYOFFS)
-    method = "exact"
     bayes = v.is_concrete(eps) and float(eps) == 0.0
-    return {"reading": reading, "method": method, "bayes": bayes, "payoff": payoff}
+    return {"reading": reading, "method": "exact", "bayes": bayes, "payoff": payoff}
 
 
 @functools.partial(jax.jit, static_argnames=("reading", "method", "bayes", "payoff"))

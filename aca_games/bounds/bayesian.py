@@ -158,7 +158,7 @@ def bayes(
     """
     own, kappa = _self_planting(world, collective, beliefs, eps, reading)
     n = v.positive_int("n_samples", n_samples, minimum=2)
-    static = _static(world, eps, reading, payoff)
+    static = _static(eps, reading, payoff)
     if beliefs.kind == "scenarios":
         others, sizes = _draw_scenarios(key, _scenario_table(world, beliefs.scenarios()), n)
     elif beliefs.kind == "product":
@@ -186,6 +186,6 @@ def bayes_exact(
     table = _scenario_table(world, beliefs.scenarios())
     alpha = jnp.asarray(collective.size, dtype=jnp.float64)
     values = _evaluate(
-        world.base, own, alpha, table.others, table.sizes, kappa, **_static(world, eps, reading, payoff)
+        world.base, own, alpha, table.others, table.sizes, kappa, **_static(eps, reading, payoff)
     )
     return jnp.sum(table.probs * values)

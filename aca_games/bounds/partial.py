@@ -164,7 +164,7 @@ def robust(
     alpha = jnp.asarray(collective.size, dtype=jnp.float64)
     if beliefs.kind == "scenarios":
         table = _scenario_table(world, beliefs.scenarios())
-        static = _static(world, eps, reading, "per_point")
+        static = _static(eps, reading, "per_point")
         return jnp.min(_evaluate(world.base, own, alpha, table.others, table.sizes, kappa, **static))
     return _robust_kernel(world.base, own, alpha, option_groups(world, beliefs), kappa)
 
