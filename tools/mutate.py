@@ -51,6 +51,8 @@ TESTS: dict[str, list[str]] = {
         ),
     ],
     "aca_games/planting.py": [
+        "tests/test_oracle_reference.py",
+        "tests/test_references.py",
         "tests/test_input_edges.py",
         "tests/test_finite_sample.py::test_estimated_planting_with_true_tables_is_planting",
         "tests/test_population.py::test_staircase_equals_oracle_at_zero_eps",
@@ -58,6 +60,7 @@ TESTS: dict[str, list[str]] = {
     ],
     "aca_games/bounds/population.py": [
         "tests/test_tie_rule.py",
+        "tests/test_references.py",
         *(
             f"tests/test_population.py::test_{name}"
             for name in (
@@ -71,7 +74,44 @@ TESTS: dict[str, list[str]] = {
             )
         ),
     ],
-    "solvers/equilibrium/_regret.py": ["tests/test_pure_nash.py", "tests/test_two_player.py"],
+    "aca_games/oracle.py": [
+        "tests/test_tie_rule.py",
+        "tests/test_knapsack.py",
+        "tests/test_oracle_reference.py",
+        "tests/test_oracle.py",
+        "tests/test_oracle_methods.py",
+    ],
+    "aca_games/_knapsack.py": [
+        "tests/test_knapsack.py",
+        "tests/test_oracle_reference.py",
+        "tests/test_oracle.py",
+    ],
+    "aca_games/_knapsack_search.py": [
+        "tests/test_knapsack.py",
+        "tests/test_oracle_reference.py",
+        "tests/test_oracle.py::test_huber_worst_case_matches_brute_force",
+    ],
+    "aca_games/bounds/multi.py": [
+        "tests/test_tie_rule.py",
+        "tests/test_references.py",
+        "tests/test_multi.py",
+    ],
+    "aca_games/bounds/_partial.py": ["tests/test_partial.py", "tests/test_best_response.py"],
+    "aca_games/bounds/partial.py": ["tests/test_partial.py"],
+    "aca_games/bounds/bayesian.py": ["tests/test_partial.py", "tests/test_best_response.py"],
+    "aca_games/bounds/finite_sample.py": [
+        "tests/test_tie_rule.py",
+        "tests/test_references.py::test_union_delta_matches_the_reference",
+        "tests/test_finite_sample.py",
+    ],
+    "aca_games/bounds/finite_partial.py": ["tests/test_partial.py"],
+    "aca_games/bounds/smooth.py": ["tests/test_smooth.py", "tests/test_tie_rule.py"],
+    "aca_games/bounds/parametric.py": ["tests/test_parametric.py"],
+    "solvers/equilibrium/_regret.py": [
+        "tests/test_certificates.py",
+        "tests/test_pure_nash.py",
+        "tests/test_two_player.py",
+    ],
 }
 
 CACHE = ROOT / ".mutmut-cache"
