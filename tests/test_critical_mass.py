@@ -147,3 +147,20 @@ def test_solver_certifies_the_window_at_its_witness():
     assert sol.certificate["oracle_above"] == 1.0 and sol.certificate["bound_below"] < 1.0
     grid = certified_critical_mass(WINDOW, FL, 1.0, "grid", 0.05, "tv")
     assert grid.status == "infeasible" and not grid.stats["exact"] and "on a grid" in grid.stats["reason"]
+
+
+#: Worlds where two cells of a live point cross inside a piece (misfire noise plants rival labels),
+#: found by a search for worlds where leaving out the crossings changes α*: (full table, signal
+#: map, target, noise, ε, reading, target success). Feature-label on label "a", relevant points 0, 1.
+CROSSING_WORLDS = [
+    ([[4, 5, 3], [4, 2, 6], [1, 5, 0], [4, 1, 2]], [0, 1, 1, 0], 0.03, "huber", 0.8),
+    ([[6, 1, 5], [5, 5, 5], [1, 5, 3], [3, 1, 4]], [0, 1, 1, 1], 0.08, "tv", 1.0),
+]
+
+
+@pytest.mark.parametrize(("table", "g", "eps", "reading", "target"), CROSSING_WORLDS)
+def test_cells_crossing_inside_a_piece(table, g, eps, reading, target):
+    world = World.from_table(np.asarray(table) / np.sum(table), {"g": g}, labels=["a", "b", "c"],
+                             relevant=[0, 1])
+    c = Collective("c", 0.0, "g", target="a", noise=0.2, noise_mode="misfire")
+    _check_against_reference(world, c, target, eps, reading, n_below=60)

@@ -21,12 +21,15 @@ the kill rate of a sample estimates the full one, at a fraction of the time.
 from __future__ import annotations
 
 import ast
+import contextlib
 import functools
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
 import zlib
 from pathlib import Path
 
@@ -128,13 +131,57 @@ def run_tests(modules: list[str]) -> int:
 
     mutmut counts only exit status 1 as a kill, while pytest exits 2 when a mutant breaks the
     import of a module; both mean the default suite fails. Hypothesis gets an empty example
-    database, so that no mutant is killed by an example another mutant made it save.
+    database, so that no mutant is killed by an example another mutant made it save. With a
+    :func:`serve` process listening (``ACA_MUTATE_SOCKET``), the tests run in a fork of it.
     """
+    address = os.environ.get("ACA_MUTATE_SOCKET")
+    if address:
+        with socket.socket(socket.AF_UNIX) as conn:
+            conn.connect(address)
+            conn.sendall("\0".join(modules).encode() + b"\n")
+            return int(conn.makefile().readline())
+    return _pytest(modules)
+
+
+def _pytest(modules: list[str]) -> int:
     import pytest
 
     with tempfile.TemporaryDirectory() as db:
         os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = db
         return 0 if pytest.main(_pytest_args(modules)) == 0 else 1
+
+
+#: Imported once by :func:`serve` and inherited by every fork: third-party packages only, never
+#: the project (a fork must import the mutated source from disk). ``import jax`` starts no
+#: thread; its backend (not fork-safe) starts in the fork, at the first array.
+PRELOAD = ("numpy", "scipy.optimize", "scipy.stats", "jax", "jax.numpy", "hypothesis",
+           "hypothesis.extra.numpy", "pytest", "cvxpy", "highspy")
+
+
+def serve(address: str) -> None:
+    """Run each request's tests (module paths, NUL-separated) in a fork of a warm process: a
+    mutant then costs its tests, not the ~4 s of importing JAX, pytest and hypothesis again."""
+    import importlib
+
+    for name in PRELOAD:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(address)
+        server.listen()
+        while True:
+            conn, _ = server.accept()
+            with conn:
+                modules = conn.makefile().readline().rstrip("\n").split("\0")
+                pid = os.fork()
+                if pid == 0:  # the child: run, report through the exit status, never return
+                    code = 1
+                    try:
+                        code = _pytest(modules)
+                    finally:
+                        os._exit(code)
+                status = os.waitpid(pid, 0)[1]
+                conn.sendall(f"{1 if os.waitstatus_to_exitcode(status) else 0}\n".encode())
 
 
 @functools.cache
@@ -218,6 +265,8 @@ def main(argv: list[str]) -> int:
     os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "-1")
     if argv[:1] == ["--pytest"]:
         return run_tests(argv[1:])
+    if argv[:1] == ["--serve"]:
+        serve(argv[1])
     if argv[:1] == ["--report"]:
         print_report()
         return 0
@@ -238,9 +287,18 @@ def main(argv: list[str]) -> int:
             )
     os.environ["PYTHONDONTWRITEBYTECODE"] = "1"  # a mutant must never leave a stale .pyc behind
     mutmut = [str(Path(sys.executable).with_name("mutmut")), "run", "--no-progress", "--simple-output"]
-    subprocess.run(
-        [*mutmut, "--paths-to-mutate", ",".join(modules), "--runner", _runner(modules)], check=False
-    )
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["ACA_MUTATE_SOCKET"] = address = os.path.join(tmp, "tests.sock")
+        server = subprocess.Popen([sys.executable, __file__, "--serve", address])
+        try:
+            while not os.path.exists(address) and server.poll() is None:
+                time.sleep(0.1)
+            subprocess.run(
+                [*mutmut, "--paths-to-mutate", ",".join(modules), "--runner", _runner(modules)],
+                check=False,
+            )
+        finally:
+            server.terminate()
     print_report()
     return 0
 
