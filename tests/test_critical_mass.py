@@ -149,18 +149,43 @@ def test_solver_certifies_the_window_at_its_witness():
     assert grid.status == "infeasible" and not grid.stats["exact"] and "on a grid" in grid.stats["reason"]
 
 
-#: Worlds where two cells of a live point cross inside a piece (misfire noise plants rival labels),
-#: found by a search for worlds where leaving out the crossings changes α*: (full table, signal
-#: map, target, noise, ε, reading, target success). Feature-label on label "a", relevant points 0, 1.
-CROSSING_WORLDS = [
-    ([[4, 5, 3], [4, 2, 6], [1, 5, 0], [4, 1, 2]], [0, 1, 1, 0], 0.03, "huber", 0.8),
-    ([[6, 1, 5], [5, 5, 5], [1, 5, 3], [3, 1, 4]], [0, 1, 1, 1], 0.08, "tv", 1.0),
+def _from_counts(counts, g):
+    """A consistent world from integer counts of a full table (relevant points 0 and 1)."""
+    counts = np.asarray(counts, dtype=float)
+    labels = ["a", "b", "c"][: counts.shape[1]]
+    return World.from_table(counts / counts.sum(), {"g": g}, labels=labels, relevant=[0, 1])
+
+
+#: Worlds found by searching for ones where a planted bug in the breakpoint method changes α*
+#: (full-table counts, signal map, collective, ε, reading, target success):
+#: two cells of a live point cross inside a piece (misfire noise plants rival labels); tv and huber
+#: flip costs differ (unplanting with two target labels); a margin's tie crosses outside a piece.
+BREAKPOINT_WORLDS = [
+    ([[4, 5, 3], [4, 2, 6], [1, 5, 0], [4, 1, 2]], [0, 1, 1, 0],
+     dict(target="a", noise=0.2, noise_mode="misfire"), 0.03, "huber", 0.8),
+    ([[6, 1, 5], [5, 5, 5], [1, 5, 3], [3, 1, 4]], [0, 1, 1, 1],
+     dict(target="a", noise=0.2, noise_mode="misfire"), 0.08, "tv", 1.0),
+    ([[1, 2, 2], [2, 5, 3], [4, 1, 3], [0, 1, 0]], [0, 1, 0, 1],
+     dict(target=("b", "c"), strategy="unplant"), 0.03, "tv", 0.8),
+    ([[2, 0, 5], [6, 6, 1], [5, 0, 0], [4, 2, 3]], [0, 1, 0, 1],
+     dict(target=("a", "b"), strategy="unplant", noise=0.2, noise_mode="scatter"), 0.08, "tv", 0.3),
+    ([[1, 0, 2], [2, 5, 3], [0, 2, 4], [5, 5, 6]], [0, 1, 0, 1],
+     dict(target="b", strategy="feature_only", variant="gbj", noise=0.2), 0.01, "huber", 0.5),
+    ([[4, 6, 2], [1, 4, 6], [6, 6, 4], [2, 2, 0]], [0, 1, 0, 1],
+     dict(target=("b", "c"), label="b", noise=0.2), 0.08, "huber", 0.3),
 ]
 
 
-@pytest.mark.parametrize(("table", "g", "eps", "reading", "target"), CROSSING_WORLDS)
-def test_cells_crossing_inside_a_piece(table, g, eps, reading, target):
-    world = World.from_table(np.asarray(table) / np.sum(table), {"g": g}, labels=["a", "b", "c"],
-                             relevant=[0, 1])
-    c = Collective("c", 0.0, "g", target="a", noise=0.2, noise_mode="misfire")
-    _check_against_reference(world, c, target, eps, reading, n_below=60)
+@pytest.mark.parametrize(("counts", "g", "spec", "eps", "reading", "target"), BREAKPOINT_WORLDS)
+def test_breakpoints_on_worlds_that_broke_planted_bugs(counts, g, spec, eps, reading, target):
+    _check_against_reference(_from_counts(counts, g), Collective("c", 0.0, "g", **spec), target, eps,
+                             reading, n_below=60)
+
+
+@pytest.mark.parametrize("reading", ["huber", "tv"])
+def test_a_target_of_every_label_is_met_at_size_zero(reading):
+    """No rival label: every point is won at any size and no learner can flip it."""
+    world = _from_counts([[1, 2], [3, 1], [2, 2]], [0, 1, 1])
+    c = Collective("c", 0.0, "g", target=("a", "b"), label="a")
+    assert critical_mass(world, c, 1.0, "exact", 0.05, reading) == 0.0
+    assert ref.success(world, c, 0.0, 0.05, reading) == 1.0

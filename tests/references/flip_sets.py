@@ -27,6 +27,8 @@ import itertools
 import numpy as np
 import scipy.optimize
 
+from references import oracle
+
 TIE = 1e-12
 #: The learner may overspend its budget by this much margin (rounding in the sums): the library's
 #: convention (THEORY §4, one tolerance for ties and budgets), in margin units.
@@ -34,33 +36,10 @@ BUDGET_TOL = 1e-12
 
 
 def planted_table(world, c) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(E, T, m)``: planted table per unit size, target mask and landing mass (FL and FO)."""
-    labels = list(world.labels)
-    base = np.asarray(world.base, dtype=float)
-    land = np.asarray(world.landing[c.signal], dtype=float)
-    m = land.sum(axis=1)
-    ell = labels.index(c.label)
-    members = np.zeros_like(base)
-    if c.strategy == "feature_label":
-        members[:, ell] = m
-    elif c.strategy == "feature_only":
-        members[:, ell] = land[:, ell]
-        if c.variant in (None, "hardt"):
-            others = [y for y in range(len(labels)) if y != ell]
-            members[:, others] = base[:, others]
-    else:
-        raise NotImplementedError(c.strategy)
-    if c.noise_mode == "drop":
-        deviators = base
-    elif c.noise_mode == "scatter":
-        deviators = np.repeat(m[:, None] / len(labels), len(labels), axis=1)
-    else:
-        wrong = c.misfire_label or next(y for y in labels if y not in c.target)
-        deviators = np.zeros_like(base)
-        deviators[:, labels.index(wrong)] = m
-    target = np.zeros_like(base, dtype=bool)
-    target[:, [labels.index(t) for t in c.target]] = True
-    return (1 - c.noise) * members + c.noise * deviators, target, m
+    """``(E, T, m)``: planted table per unit size, target mask and landing mass, for every strategy
+    and noise mode (the planted tables of the oracle's reference, ``references/oracle.py``)."""
+    m = np.asarray(world.landing[c.signal], dtype=float).sum(axis=1)
+    return oracle.planted_per_unit(world, c), oracle.target_sets(world, c), m
 
 
 def _margin(row, target_row) -> float:
