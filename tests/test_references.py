@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given
 from references import bounds as ref
 
-from aca_games import bounds, slack, success, testing
+from aca_games import bounds, critical_masses, slack, success, testing
 from aca_games.bounds.finite_sample import STRATEGIES as FINITE_SAMPLE_STRATEGIES
 from aca_games.collective import NOISE_MODES
 
@@ -113,6 +113,28 @@ def test_closed_form_terms_and_value_match_the_reference():
 
     instances = functools.partial(testing.instances, strategies=PLANTING)
     _assert_bites(_run_per_mode(instances, check), "closed form")
+
+
+def test_closed_form_critical_mass_is_where_the_reference_crosses_the_target():
+    """``α* = (Δξ + κ + |X*|τ) / (ν(1-S*) + bΔξ - hΓξ)`` against a bisection on the reference
+    bound, in every noise mode (``b`` under drop, ``ν`` under misfire, ``hΓ`` of hardt)."""
+
+    def check(inst):
+        world, c, eps, reading = inst.alone
+        bites = False
+        for goal in GOALS:
+            alpha = float(critical_masses(world, [c], goal, "closed_form", eps, reading)[0])
+            bound = lambda x: ref.closed_form(world, c.with_size(x), eps, reading)  # noqa: E731
+            crossing = _solve(bound, goal, 0.999)
+            if crossing is None:
+                assert alpha >= 0.999 - 1e-9 or bound(1e-9) >= goal
+                continue
+            assert alpha == pytest.approx(crossing, rel=1e-6, abs=1e-9)
+            bites = True
+        return bites
+
+    instances = functools.partial(testing.instances, strategies=PLANTING)
+    _assert_bites(_run_per_mode(instances, check), "closed-form critical mass")
 
 
 def test_conflict_mass_and_b1_match_the_reference():
