@@ -72,11 +72,11 @@ BISECT_TOL = 1e-12
 #: above this ``n`` it raises (use ``bound="grid"``).
 ENUMERATE_MAX_POINTS = 14
 #: Pieces processed per vectorised batch by the breakpoint method (``(batch, 2^n, L)`` arrays).
-_PIECES_PER_BATCH = 8
+_PIECES_PER_BATCH = 8  # pragma: no mutate (a chunk size)
 #: Sizes per call of the kernel that reads off the lines of margins and costs.
-_LINES_CHUNK = 64
+_LINES_CHUNK = 64  # pragma: no mutate (a chunk size)
 #: Cells (collective x candidate x point x interval) per vectorised chunk of :func:`critical_masses`.
-CRACK_CELLS = 20_000_000
+CRACK_CELLS = 20_000_000  # pragma: no mutate (a chunk size)
 
 BOUNDS = ("staircase", "closed_form", "exact", "grid")
 

@@ -132,11 +132,11 @@ def _success_batch(base, planting, sizes, kappa, *, reading, method, bayes):
 _NO_YNN = {"xla_cpu_experimental_ynn_fusion_type": ""}
 #: Size vectors per chunk on the exact-knapsack path: a whole-batch vmap would hold
 #: (batch, K, 2^CORE_MAX) subset sums at once.
-_KNAPSACK_CHUNK = 16
+_KNAPSACK_CHUNK = 16  # pragma: no mutate (a chunk size)
 #: Cells (size vector x collective x point x label) per vectorised chunk on the Bayes and greedy
 #: paths: bounds peak memory (~32 MB per intermediate) for large batches on large worlds (a
 #: 81 x 81 heat map of a 100-collective, 108-point city held 20 GB in one vmap).
-_CELLS_PER_CHUNK = 2**22
+_CELLS_PER_CHUNK = 2**22  # pragma: no mutate (a chunk size)
 
 
 @functools.lru_cache(maxsize=1)

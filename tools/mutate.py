@@ -78,6 +78,7 @@ TESTS: dict[str, list[str]] = {
         ),
     ],
     "aca_games/oracle.py": [
+        "tests/test_oracle.py::test_size_batch_equals_loop",
         "tests/test_tie_rule.py",
         "tests/test_knapsack.py",
         "tests/test_oracle_reference.py",
@@ -123,7 +124,7 @@ JAX_CACHE = ROOT / ".jax-cache"
 
 def _pytest_args(modules: list[str]) -> list[str]:
     tests = dict.fromkeys(t for m in modules for t in TESTS[m])
-    return ["-x", "-q", "-p", "no:randomly", "-m", "not slow", "--hypothesis-seed=0", *tests, *modules]
+    return ["-x", "-q", "-p", "no:randomly", "-m", "not slow", "--hypothesis-seed=0", *modules, *tests]
 
 
 def run_tests(modules: list[str]) -> int:
