@@ -3,6 +3,7 @@
     python tools/mutate.py                          # every core module (what `make mutate` runs)
     python tools/mutate.py aca_games/critical.py    # one module (`make mutate MODULE=...`)
     python tools/mutate.py --sample 0.2 MODULE      # a fixed pseudo-random 20% of the mutants
+    python tools/mutate.py --fresh ...              # forget the modules' earlier results first
     python tools/mutate.py --report                 # the table of the last run, from .mutmut-cache
 
 mutmut writes each mutant into the source file and runs a command; a mutant is *killed* when the
@@ -271,6 +272,8 @@ def main(argv: list[str]) -> int:
     if argv[:1] == ["--report"]:
         print_report()
         return 0
+    fresh = argv[:1] == ["--fresh"]
+    argv = argv[fresh:]
     if argv[:1] == ["--sample"]:
         os.environ["ACA_MUTATE_SAMPLE"] = argv[1]
         argv = argv[2:]
@@ -279,7 +282,10 @@ def main(argv: list[str]) -> int:
     if unknown:
         print(f"no test map for {unknown}; core modules: {list(TESTS)}", file=sys.stderr)
         return 2
-    if CACHE.exists():  # measure the chosen modules afresh, keep the others' results
+    # mutmut keeps a module's results while its source is unchanged: killed mutants stay killed
+    # (more tests cannot revive them) and the others are retested when a test file changes.
+    # --fresh measures the chosen modules again from scratch.
+    if fresh and CACHE.exists():
         with sqlite3.connect(CACHE) as db:
             db.execute(
                 "UPDATE mutant SET status = 'untested' WHERE line IN (SELECT l.id FROM line l JOIN "
