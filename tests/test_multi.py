@@ -73,6 +73,21 @@ def test_closed_form_signs_in_other_sizes(inst):
             assert jac[i, i] > 0
 
 
+@pytest.mark.parametrize("name", ["per_point", "multi_closed_form", "bloc"])
+def test_a_batch_of_any_shape_equals_calls_one_size_vector_at_a_time(name):
+    world = World(points=["a", "b"], labels=["n", "y"], base=[[0.3, 0.1], [0.2, 0.2]],
+                  landing={"g": [[0.5, 0.0], [0.2, 0.3]], "h": [[0.4, 0.1], [0.3, 0.2]]})
+    cs = [Collective("i", 0.1, "g", target="y"), Collective("j", 0.1, "h", target="n")]
+    sizes = np.linspace(0.05, 0.45, 2 * 3 * 2).reshape(2, 3, 2)  # batch shape (2, 3), not (n, K)
+    fn = getattr(bounds, name)
+    batch = np.asarray(fn(world, cs, 0.01, sizes=sizes))
+    assert batch.shape == (2, 3, 2)
+    one = [np.asarray(fn(world, [c.with_size(a) for c, a in zip(cs, s, strict=True)], 0.01)) for s in
+           sizes.reshape(-1, 2)]
+    np.testing.assert_allclose(batch.reshape(-1, 2), one, atol=1e-12)
+    assert np.ptp(batch) > 0.1  # the sizes matter here
+
+
 def test_a_rival_that_misses_my_signal_set_helps():
     """The counter-intuitive sign: j plants a conflicting label elsewhere; it displaces bystanders
     who resisted i, so i's closed-form bound rises with α_j."""

@@ -201,7 +201,8 @@ def bloc(
     """Bloc form (B2): feature-label collectives sharing a signal pool their size.
 
     ``S_i >= 1 - [β_0 Δ_i ξ_i + Σ_{j∉bloc} α_j ρ_ij + κ + |X*_i| τ]/μ_i`` when the bloc margin
-    ``μ_i > 0`` (``τ = TIE_TOL``, module docstring).
+    ``μ_i > 0`` (``τ = TIE_TOL``, module docstring). ``sizes`` overrides the collectives' own:
+    ``(K,)`` or a batch ``(..., K)``.
 
     >>> w = World(points=["a", "b"], labels=["n", "y"], base=[[0.3, 0.1], [0.2, 0.2]],
     ...           landing={"g": [[0.5, 0.0], [0.2, 0.3]]})
@@ -223,19 +224,23 @@ def bloc(
     planting = np.array([c.strategy == "feature_label" for c in collectives])
     signals = np.array([c.signal for c in collectives])
     members = planting[:, None] & planting[None, :] & (signals[:, None] == signals[None, :])  # bloc of i
-    in_bloc = jnp.where(members, alphas[None, :], 0.0)  # (i, j)
-    pooled = in_bloc @ shares  # ā_y for i's bloc, (K, L)
     in_target = p.target[:, 0, :]  # feature-label targets are the same at every point
-    lead_mass = jnp.where(in_target, pooled, -jnp.inf)
-    margin = jnp.max(lead_mass, axis=1) - jnp.max(jnp.where(in_target, -jnp.inf, pooled), axis=1)
     inside = p.landing > 0
     gaps = jax.vmap(_gaps, in_axes=(None, 0, 0))(world.base, inside, p.target)  # (K, L)
-    delta = jnp.take_along_axis(gaps, jnp.argmax(lead_mass, axis=1)[:, None], axis=1)[:, 0]
     xi = jnp.sum(jnp.where(inside, world.base.sum(axis=1)[None, :], 0.0), axis=1)
-    bystanders = 1.0 - alphas.sum() + in_bloc @ dropped
-    against = bystanders * delta * xi + jnp.sum(rho * (alphas[None, :] - in_bloc), axis=1) + kappa
-    against = against + tie_allowance(p.landing)
-    return jnp.where(planting, ratio_bound(margin, against), 0.0)
+    ties = tie_allowance(p.landing)
+
+    def one(alphas):
+        in_bloc = jnp.where(members, alphas[None, :], 0.0)  # (i, j)
+        pooled = in_bloc @ shares  # ā_y for i's bloc, (K, L)
+        lead_mass = jnp.where(in_target, pooled, -jnp.inf)
+        margin = jnp.max(lead_mass, axis=1) - jnp.max(jnp.where(in_target, -jnp.inf, pooled), axis=1)
+        delta = jnp.take_along_axis(gaps, jnp.argmax(lead_mass, axis=1)[:, None], axis=1)[:, 0]
+        bystanders = 1.0 - alphas.sum() + in_bloc @ dropped
+        against = bystanders * delta * xi + jnp.sum(rho * (alphas[None, :] - in_bloc), axis=1) + kappa
+        return jnp.where(planting, ratio_bound(margin, against + ties), 0.0)
+
+    return _over_sizes(one, alphas)
 
 
 def _label_shares(world: World, c: Collective, n_labels: int) -> jax.Array:
