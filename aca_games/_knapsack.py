@@ -98,7 +98,7 @@ def tv_costs(P: jax.Array, target: jax.Array) -> jax.Array:
 
 #: Cores (points left free after fixing) up to this size are enumerated inside the kernel
 #: (``2^12`` subsets); larger ones go to the Pareto search.
-CORE_MAX = 12
+CORE_MAX = 12  # pragma: no mutate (search effort)
 
 #: Reduced-cost fixing requires the forced bound to fall this far below the greedy mass, far above
 #: the rounding of sums of at most a few thousand masses <= 1 (so a fix is never an artefact).

@@ -51,23 +51,23 @@ from aca_games._errors import ACAInputError
 VALUE_TOL = 1e-10
 
 #: States of the first Pareto pass (step 1) before trying meet-in-the-middle.
-QUICK_STATES = 2**14
+QUICK_STATES = 2**14  # pragma: no mutate (search effort)
 
 #: States of the last Pareto pass (step 3) before giving up with an error.
-MAX_STATES = 2**20
+MAX_STATES = 2**20  # pragma: no mutate (search effort)
 
 #: Subsets per half list of the exact meet-in-the-middle (step 2).
-HALF_MAX = 2**21
+HALF_MAX = 2**21  # pragma: no mutate (search effort)
 
 #: Items per meet-in-the-middle pool (step 3): two halves of at most ``2^20`` subsets each.
-POOL = 40
+POOL = 40  # pragma: no mutate (search effort)
 
 #: Pools tried in step 3 at most: the items around the break item, then random ones.
-POOL_ROUNDS = 4
+POOL_ROUNDS = 4  # pragma: no mutate (search effort)
 
 #: Multi-constraint dominance compares states pairwise; above this many states it is skipped
 #: (the bounds alone keep the search exact, only slower).
-PAIRWISE_DOMINANCE_MAX = 4096
+PAIRWISE_DOMINANCE_MAX = 4096  # pragma: no mutate (search effort)
 
 
 def search_rows(value, costs, room, core, lower, needed) -> np.ndarray:

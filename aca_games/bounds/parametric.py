@@ -51,7 +51,7 @@ __all__ = [
 _MU_LO, _MU_HI = 1e-8, 1e4
 #: Bisection iterations on ``log σ``: the bracket spans ~28 in log; 200 halvings reach float64
 #: resolution, so ``σ`` is tight to rounding (the tests check ``δ(0.99 σ) > δ``).
-_BISECT_ITERS = 200
+_BISECT_ITERS = 200  # pragma: no mutate (search effort)
 #: Relative margin added to the returned ``σ`` so that re-evaluating ``δ(σ)`` elsewhere (another
 #: fusion, scipy) cannot cross ``δ`` by rounding; ``δ`` decreases in ``σ``, so it only adds privacy.
 _SIGMA_MARGIN = 1e-12
