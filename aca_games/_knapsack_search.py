@@ -128,18 +128,23 @@ def _highs(value, costs, room) -> float | None:
     import highspy
 
     n, m = costs.shape
+    # HiGHS' tolerances are absolute (~1e-6 on the objective): on landing masses of 1e-6 it stops at
+    # a set that is not the best. Objective and rows are scaled to order 1; the returned set is then
+    # checked in the original units.
+    scale = np.where(room > 0, room, 1.0)
+    scaled_value = value / max(float(value.max()), 1e-300)
     h = highspy.Highs()
     for key, val in (("output_flag", False), ("mip_rel_gap", 0.0), ("mip_abs_gap", 0.0),
                      ("mip_feasibility_tolerance", 1e-9), ("primal_feasibility_tolerance", 1e-9)):
         h.setOptionValue(key, val)
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = n, m
-    lp.col_cost_, lp.col_lower_, lp.col_upper_ = -value, np.zeros(n), np.ones(n)
-    lp.row_lower_, lp.row_upper_ = np.full(m, -highspy.kHighsInf), np.asarray(room, dtype=float)
+    lp.col_cost_, lp.col_lower_, lp.col_upper_ = -scaled_value, np.zeros(n), np.ones(n)
+    lp.row_lower_, lp.row_upper_ = np.full(m, -highspy.kHighsInf), room / scale
     lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
     lp.a_matrix_.start_ = np.arange(m + 1) * n
     lp.a_matrix_.index_ = np.tile(np.arange(n), m)
-    lp.a_matrix_.value_ = costs.T.ravel()
+    lp.a_matrix_.value_ = (costs / scale).T.ravel()
     lp.integrality_ = [highspy.HighsVarType.kInteger] * n
     h.passModel(lp)
     h.run()

@@ -146,6 +146,22 @@ def test_highs_is_the_last_resort_and_equals_brute_force(monkeypatch):
     assert search.solve(value, costs, room) == pytest.approx(float((subsets[fits] @ value).max()), abs=1e-12)
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_highs_is_exact_and_silent_on_tiny_masses(capfd, seed):
+    """Landing masses of 1e-6 (a city's rare points): HiGHS' default gaps (1e-6 absolute) and
+    feasibility tolerances (1e-7) are as large as the masses, so its answer is exact only with the
+    zero gaps and tight tolerances set by ``_highs``; and it prints nothing (``--json`` output)."""
+    rng = np.random.default_rng(seed)
+    value = rng.random(14) * 1e-6
+    costs = np.stack([value * rng.uniform(0.5, 1.5, 14), rng.random(14) * 1e-6], axis=1)
+    room = costs.sum(axis=0) * 0.45
+    got = search._highs(value, costs, room)
+    capfd.readouterr()  # output at import time of highspy is not the solver's
+    again = search._highs(value, costs, room)
+    assert capfd.readouterr() == ("", "")
+    assert got == again == pytest.approx(_brute_force_rooms(value, costs, room), rel=1e-12, abs=0)
+
+
 def test_search_gives_up_with_a_clear_error(monkeypatch):
     monkeypatch.setattr(search, "QUICK_STATES", 1)
     monkeypatch.setattr(search, "MAX_STATES", 1)
