@@ -13,6 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+import scipy.optimize
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -130,6 +131,31 @@ def test_large_neighbourhoods_are_trusted_only_when_certified():
     found, certified = search._large_neighbourhoods(mass, cost, room)
     assert not certified and found <= exact
     assert search.solve(mass, cost[:, None], np.array([room])) == pytest.approx(exact, abs=search.VALUE_TOL)
+
+
+def _milp(value, cost, room) -> float:
+    """Reference optimum of ``max v·x, c·x <= room, x ∈ {0,1}`` by scipy's MILP (order-1 data)."""
+    res = scipy.optimize.milp(-value, constraints=scipy.optimize.LinearConstraint(cost[None], -np.inf, room),
+                              integrality=np.ones_like(value), bounds=scipy.optimize.Bounds(0, 1),
+                              options={"mip_rel_gap": 0.0})
+    return float(-res.fun)
+
+
+def test_large_neighbourhoods_certify_only_the_optimum():
+    """60 items of unequal value/cost ratios (more than one pool), where the greedy set is not the
+    best: a set the large neighbourhoods call optimal must be, and none is worth more."""
+    short_of_optimum = 0
+    for seed in range(6):
+        rng = np.random.default_rng(seed)
+        value = rng.random(60)
+        cost = value * rng.uniform(0.2, 2.0, 60)
+        room = 0.3 * cost.sum()
+        best = _milp(value, cost, room)
+        found, certified = search._large_neighbourhoods(value, cost, room)
+        assert found <= best + 1e-9
+        assert not certified or found == pytest.approx(best, abs=1e-9)
+        short_of_optimum += float(value[search._greedy(cost, room)].sum()) < best - 1e-6
+    assert short_of_optimum >= 3  # the greedy start is not already optimal
 
 
 def test_highs_is_the_last_resort_and_equals_brute_force(monkeypatch):
