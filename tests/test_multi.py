@@ -8,8 +8,11 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from references import bounds as ref
 
 from aca_games import Collective, World, alignment, bounds, externalities, success, testing
+from aca_games.bounds.multi import conflict_pair
+from aca_games.planting import plant
 
 PLANTING = ("feature_label", "feature_only")
 NONZERO_EPS = (0.0, 0.0, 1e-4, 0.01, 0.05)  # 0 or >= 1e-4: a tinier slack underflows derivatives
@@ -86,6 +89,20 @@ def test_a_batch_of_any_shape_equals_calls_one_size_vector_at_a_time(name):
            sizes.reshape(-1, 2)]
     np.testing.assert_allclose(batch.reshape(-1, 2), one, atol=1e-12)
     assert np.ptp(batch) > 0.1  # the sizes matter here
+
+
+def test_conflict_pair_subtracts_what_the_rival_plants_on_my_label():
+    """ρ_ij counts j's excess on a rival label over j's mass on i's label (the default, used by the
+    games' closed-form payoffs); ``relative=False`` counts j's mass on rival labels alone."""
+    world = World(points=["a", "b"], labels=["n", "y"], base=[[0.3, 0.1], [0.2, 0.2]],
+                  landing={"g": [[0.5, 0.0], [0.2, 0.3]], "h": [[0.4, 0.1], [0.3, 0.2]]})
+    i = Collective("i", 0.1, "g", target="y")
+    j = Collective("j", 0.1, "h", target="n", noise=0.5, noise_mode="scatter")
+    pi, pj = plant(world, i), plant(world, j)
+    relative, absolute = float(conflict_pair(pi, pj)), float(conflict_pair(pi, pj, relative=False))
+    assert relative == pytest.approx(ref.conflict(world, i, j, relative=True), abs=1e-12)
+    assert absolute == pytest.approx(ref.conflict(world, i, j, relative=False), abs=1e-12)
+    assert absolute > relative > 0
 
 
 def test_a_rival_that_misses_my_signal_set_helps():
