@@ -86,6 +86,21 @@ def test_full_knowledge_reproduces_per_point(inst):
     )
 
 
+def test_full_knowledge_reproduces_per_point_across_the_crack_levels():
+    """A rival planting the label that leads in the base: every size of i from 0.05 to 0.9, so the
+    rival's term in each margin decides which points are won."""
+    world = World(points=["a", "b"], labels=["n", "y"], base=[[0.3, 0.1], [0.2, 0.2]],
+                  landing={"g": [[0.5, 0.0], [0.2, 0.3]], "h": [[0.4, 0.1], [0.3, 0.2]]})
+    i, j = Collective("i", 0.1, "g", target="y"), Collective("j", 0.2, "h", target="n")
+    values = []
+    for alpha in np.linspace(0.05, 0.75, 15):
+        expected = float(bounds.per_point(world, [i.with_size(alpha), j])[0])
+        got = float(robust(world, i.with_size(alpha), Beliefs.known([j])))
+        assert got == pytest.approx(expected, abs=1e-12)
+        values.append(expected)
+    assert len(set(values)) >= 3
+
+
 @given(belief_cases(), EPS, st.data())
 def test_nested_beliefs_give_ordered_bounds(case, eps, data):
     world, i, narrow, lo, hi = case

@@ -125,4 +125,5 @@ def test_every_per_point_bound_already_counts_a_tie_as_a_failure():
     assert float(bounds.robust(EMPTY, c, Beliefs.known([]))) == 0.0
     assert float(bounds.robust(EMPTY, c, Beliefs.total_mass(0.0, 0.0))) == 0.0
     assert float(bounds.bayes_exact(EMPTY, c, Beliefs.prior([(1.0, [])]))) == 0.0
+    assert float(bounds.bayes_exact(EMPTY, c, Beliefs.prior([(1.0, [])]), payoff="per_point")) == 0.0
     assert TIE_TOL <= critical_mass(EMPTY, c, 1.0, "staircase") < 2 * TIE_TOL  # margin α > TIE_TOL

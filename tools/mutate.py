@@ -101,9 +101,17 @@ TESTS: dict[str, list[str]] = {
         "tests/test_references.py",
         "tests/test_multi.py",
     ],
-    "aca_games/bounds/_partial.py": ["tests/test_partial.py", "tests/test_best_response.py"],
-    "aca_games/bounds/partial.py": ["tests/test_partial.py"],
-    "aca_games/bounds/bayesian.py": ["tests/test_partial.py", "tests/test_best_response.py"],
+    "aca_games/bounds/_partial.py": [
+        "tests/test_tie_rule.py",
+        "tests/test_partial.py",
+        "tests/test_best_response.py",
+    ],
+    "aca_games/bounds/partial.py": ["tests/test_tie_rule.py", "tests/test_partial.py"],
+    "aca_games/bounds/bayesian.py": [
+        "tests/test_tie_rule.py",
+        "tests/test_partial.py",
+        "tests/test_best_response.py",
+    ],
     "aca_games/bounds/finite_sample.py": [
         "tests/test_tie_rule.py",
         "tests/test_references.py::test_union_delta_matches_the_reference",
