@@ -89,3 +89,11 @@ def test_a_menu_may_repeat_its_collective_across_options():
     assert pure_nash(tensor).value  # solvable
     ranking = best_response(game, "c", (0, 0)).value
     assert sorted(r["option"] for r in ranking) == [0, 1, 2]
+
+
+@pytest.mark.parametrize("sizes", [[0.5, 0.5], [0.7, 0.3]])
+def test_sizes_that_leave_no_bystanders_are_an_input_error(sizes):
+    """Σ α_j = 1 exactly is rejected (THEORY §1: the collectives leave room for bystanders)."""
+    with pytest.raises(ACAInputError, match=r"sizes: collectives sum to 1.0 >= 1; they are disjoint"):
+        success(WORLD, [C, D], sizes=sizes)
+    assert np.all(np.isfinite(np.asarray(success(WORLD, [C, D], sizes=[0.5, 0.4999]))))

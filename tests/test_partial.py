@@ -218,11 +218,12 @@ def test_every_prior_draw_is_above_the_robust_bound_on_its_support(case):
     assert float(est.mean) >= floor - 1e-12
 
 
-def test_uniform_size_prior_matches_its_mean_on_a_threshold():
-    """One rival on i's only point, size ~ U(0, 4/90); i wins iff α_j < 1/90: probability 1/4."""
+@pytest.mark.parametrize(("lo", "hi"), [(0.0, 4 / 90), (0.5 / 90, 2.5 / 90)])
+def test_uniform_size_prior_matches_its_mean_on_a_threshold(lo, hi):
+    """One rival on i's only point, size ~ U(lo, hi); i wins iff α_j < 1/90: probability 1/4."""
     world = World(points=["a"], labels=["n", "y"], base=[[0.3, 0.2]], landing={"g": [[0.5, 0.5]]})
     i = Collective("i", 0.1, "g", target="y")  # wins iff (0.9 - α_j)0.2 + 0.1 > (0.9 - α_j)0.3 + α_j
-    prior = Beliefs.product_prior({"j": (0.0, 4 / 90)}, {"j": [Collective("j", 0, "g", target="n")]})
+    prior = Beliefs.product_prior({"j": (lo, hi)}, {"j": [Collective("j", 0, "g", target="n")]})
     est = bayes(world, i, prior, jax.random.key(3), 2000)
     assert abs(float(est.mean) - 0.25 * 1.0) <= 4 * float(est.stderr)
     assert 0.0 < float(est.stderr) < 0.02

@@ -116,6 +116,7 @@ TESTS: dict[str, list[str]] = {
         "tests/test_tie_rule.py",
         "tests/test_references.py::test_union_delta_matches_the_reference",
         "tests/test_finite_sample.py",
+        "tests/test_simulate.py::test_every_user_submits_one_example",
     ],
     "aca_games/bounds/finite_partial.py": ["tests/test_partial.py"],
     "aca_games/bounds/smooth.py": ["tests/test_smooth.py", "tests/test_tie_rule.py"],
