@@ -104,7 +104,7 @@ def min_joint_sizes(
     names = [c.name for c in collectives]
     stats = {
         "bound": bound,
-        "solver": "HIGHS via cvxpy",
+        "solver": "HiGHS (highspy)",
         "solver_status": out.solver_status,
         "solve_seconds": out.seconds,
         "n_binaries": out.n_binaries,
