@@ -1,4 +1,4 @@
-"""Register frozen dataclasses as pytrees whose unflattening bypasses ``__init__``.
+"""Pytree helpers: frozen dataclasses registered as pytrees, and stacking pytrees.
 
 Validation lives in ``__post_init__`` and runs on user input; JAX rebuilds objects from leaves that
 may be tracers or placeholders, which must not be validated again.
@@ -9,6 +9,8 @@ from __future__ import annotations
 import dataclasses
 
 import jax
+import jax.numpy as jnp
+import numpy as np
 
 
 def register_frozen(*data_fields: str):
@@ -34,3 +36,24 @@ def register_frozen(*data_fields: str):
         return cls
 
     return decorate
+
+
+def stack_trees(items):
+    """Stack pytrees of one structure along a new leading axis, leaf by leaf.
+
+    Concrete leaves are stacked by numpy and copied to the device by ``jax.device_put``: an eager
+    ``jnp.stack`` (and even ``jnp.asarray`` of a numpy array) compiles an XLA program per leaf shape
+    and count, ~10 ms each on first use and dozens of them in one ``aca-games run``. The values,
+    dtypes and shapes are those of ``jnp.stack``; leaves traced under ``jit``/``vmap`` go through
+    ``jnp.stack``.
+
+    >>> stack_trees([(jnp.zeros(2), 1.0), (jnp.ones(2), 2.0)])[0].tolist()
+    [[0.0, 0.0], [1.0, 1.0]]
+    """
+
+    def stack(*leaves):
+        if any(isinstance(x, jax.core.Tracer) for x in leaves):
+            return jnp.stack(leaves)
+        return jax.device_put(np.stack([np.asarray(x) for x in leaves]))
+
+    return jax.tree_util.tree_map(stack, *items)

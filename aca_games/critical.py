@@ -51,6 +51,7 @@ import numpy as np
 from aca_games import _knapsack as ks
 from aca_games import _validate as v
 from aca_games._errors import ACAInputError
+from aca_games._pytree import stack_trees
 from aca_games.bounds.population import (
     closed_form_critical_mass,
     closed_form_terms,
@@ -245,11 +246,11 @@ def critical_masses(
     kappa = float(slack(eps, reading))
     if bound == "closed_form":
         terms = [closed_form_terms(world, c) for c in collectives]
-        stacked = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *terms)
+        stacked = stack_trees(terms)
         return np.asarray(closed_form_critical_mass(stacked, kappa, target), dtype=float)
     if bound == "grid" or (bound == "exact" and kappa != 0.0):
         return np.array([critical_mass(world, c, target, bound, eps, reading) for c in collectives])
-    plantings = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *(plant(world, c) for c in collectives))
+    plantings = stack_trees([plant(world, c) for c in collectives])
     # the staircase follows the planted label; the exact oracle at ε = 0 wins with any target label
     labels = None if bound == "staircase" else "target"
     crack = jax.vmap(functools.partial(crack_kernel, labels=labels), in_axes=(None, 0, None))

@@ -44,6 +44,7 @@ from aca_games import _knapsack as ks
 from aca_games import _validate as v
 from aca_games._errors import ACAInputError
 from aca_games._game_kernels import GameArrays
+from aca_games._pytree import stack_trees
 from aca_games.bounds.multi import stacked_terms
 from aca_games.bounds.smooth import check_tau
 from aca_games.collective import Collective
@@ -119,7 +120,7 @@ def _resolve(world: World, players: Sequence[Player], bound: str, kappa, tau) ->
     plantings, sizes, terms, covered, costs = [], [], [], [], []
     for p in players:
         opts = pad(p.options)
-        plantings.append(_stack([plant(world, o) for o in opts]))
+        plantings.append(stack_trees([plant(world, o) for o in opts]))
         sizes.append([float(o.size) for o in opts])
         if closed_form:
             option_terms, option_covered = stacked_terms(world, opts)
@@ -128,11 +129,11 @@ def _resolve(world: World, players: Sequence[Player], bound: str, kappa, tau) ->
         costs.append(pad(p.costs))
     return GameArrays(
         base=world.base,
-        planting=_stack(plantings),
+        planting=stack_trees(plantings),
         sizes=jnp.asarray(sizes),
         costs=jnp.asarray(costs),
-        terms=_stack(terms) if closed_form else None,
-        covered=jnp.stack(covered) if closed_form else None,
+        terms=stack_trees(terms) if closed_form else None,
+        covered=stack_trees(covered) if closed_form else None,
         counts=jnp.asarray([len(p.options) for p in players]),
         values=jnp.asarray([p.value for p in players]),
         size_costs=jnp.asarray([p.size_cost for p in players]),
@@ -148,10 +149,6 @@ def _pick(arrays: GameArrays, profile):
     return (jax.tree_util.tree_map(take, arrays.planting), take(arrays.sizes),
             jax.tree_util.tree_map(take, arrays.terms), take(arrays.costs),
             None if arrays.covered is None else take(arrays.covered))
-
-
-def _stack(items):
-    return jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *items)
 
 
 class ACAGame:

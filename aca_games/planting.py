@@ -29,6 +29,7 @@ import numpy as np
 
 from aca_games import _validate as v
 from aca_games._errors import ACAInputError
+from aca_games._pytree import stack_trees
 from aca_games.collective import Collective
 from aca_games.world import World
 
@@ -163,14 +164,14 @@ def plant_all(world: World, collectives) -> Planting:
     """Stack the plantings of several collectives along a leading axis ``K``
     (checked by :func:`check_collectives`)."""
     collectives = check_collectives(collectives)
-    return jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *(plant(world, c) for c in collectives))
+    return stack_trees([plant(world, c) for c in collectives])
 
 
 def sizes_of(collectives) -> jax.Array:
     """The vector of sizes; checks the collectives (:func:`check_collectives`) and that they leave
     bystanders (``Σ α_j < 1``)."""
     collectives = check_collectives(collectives)
-    sizes = jnp.stack([jnp.asarray(c.size, dtype=jnp.float64) for c in collectives])
+    sizes = stack_trees([jnp.asarray(c.size, dtype=jnp.float64) for c in collectives])
     check_sizes(sizes)
     return sizes
 
