@@ -1,4 +1,5 @@
-"""Pytree helpers: frozen dataclasses registered as pytrees, and stacking pytrees.
+"""Pytree helpers: frozen dataclasses registered as pytrees; stacking pytrees and moving host data
+to the device without compiling anything.
 
 Validation lives in ``__post_init__`` and runs on user input; JAX rebuilds objects from leaves that
 may be tracers or placeholders, which must not be validated again.
@@ -57,3 +58,16 @@ def stack_trees(items):
         return jax.device_put(np.stack([np.asarray(x) for x in leaves]))
 
     return jax.tree_util.tree_map(stack, *items)
+
+
+def to_device(value, dtype=None) -> jax.Array:
+    """``jnp.asarray(value, dtype)`` for host data (numbers, lists, numpy or JAX arrays) by
+    ``jax.device_put``: the same values and dtype (never weakly typed) without the XLA program
+    ``jnp.asarray`` compiles per shape and dtype on first use. Traced values go to ``jnp.asarray``.
+
+    >>> to_device([1, 2], dtype=float).tolist(), to_device(0.5).dtype.name
+    ([1.0, 2.0], 'float64')
+    """
+    if any(isinstance(x, jax.core.Tracer) for x in jax.tree_util.tree_leaves(value)):
+        return jnp.asarray(value, dtype=dtype)
+    return jax.device_put(np.asarray(value, dtype=dtype))

@@ -44,7 +44,7 @@ from aca_games import _knapsack as ks
 from aca_games import _validate as v
 from aca_games._errors import ACAInputError
 from aca_games._game_kernels import GameArrays
-from aca_games._pytree import stack_trees
+from aca_games._pytree import stack_trees, to_device
 from aca_games.bounds.multi import stacked_terms
 from aca_games.bounds.smooth import check_tau
 from aca_games.collective import Collective
@@ -130,15 +130,15 @@ def _resolve(world: World, players: Sequence[Player], bound: str, kappa, tau) ->
     return GameArrays(
         base=world.base,
         planting=stack_trees(plantings),
-        sizes=jnp.asarray(sizes),
-        costs=jnp.asarray(costs),
+        sizes=to_device(sizes),
+        costs=to_device(costs),
         terms=stack_trees(terms) if closed_form else None,
         covered=stack_trees(covered) if closed_form else None,
-        counts=jnp.asarray([len(p.options) for p in players]),
-        values=jnp.asarray([p.value for p in players]),
-        size_costs=jnp.asarray([p.size_cost for p in players]),
-        kappa=jnp.asarray(kappa, dtype=jnp.float64),
-        tau=jnp.asarray(tau, dtype=jnp.float64),
+        counts=to_device([len(p.options) for p in players]),
+        values=to_device([p.value for p in players]),
+        size_costs=to_device([p.size_cost for p in players]),
+        kappa=to_device(kappa, dtype=jnp.float64),
+        tau=to_device(tau, dtype=jnp.float64),
     )
 
 
@@ -359,7 +359,7 @@ class ACAGame:
         [[0.0, 0.9], [0.0, -inf]]
         """
         arr = self._check_profile(profiles, batched=True)
-        batch = jnp.asarray(arr.reshape(-1, len(self.players)))
+        batch = to_device(arr.reshape(-1, len(self.players)))
         out = kernels.deviation_tables(self.arrays, batch, self.config, self.deviation_chunk())
         return out[0] if arr.ndim == 1 else out
 

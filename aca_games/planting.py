@@ -29,7 +29,7 @@ import numpy as np
 
 from aca_games import _validate as v
 from aca_games._errors import ACAInputError
-from aca_games._pytree import stack_trees
+from aca_games._pytree import stack_trees, to_device
 from aca_games.collective import Collective
 from aca_games.world import World
 
@@ -81,7 +81,7 @@ def plant(world: World, c: Collective) -> Planting:
         ([[0.0, 1.0]], [1])
     """
     land = world.landing_table(c.signal)
-    target = jnp.asarray(target_mask(world, c))
+    target = to_device(target_mask(world, c))
     label = world.label_index(c.label) if c.strategy in ("feature_label", "feature_only") else -1
     wrong = _misfire_label(world, c, target) if c.noise_mode == "misfire" else -1
     planted, labels, mass = _plant_kernel(world.base, land, target, label, wrong, c.noise,
@@ -171,7 +171,7 @@ def sizes_of(collectives) -> jax.Array:
     """The vector of sizes; checks the collectives (:func:`check_collectives`) and that they leave
     bystanders (``Σ α_j < 1``)."""
     collectives = check_collectives(collectives)
-    sizes = stack_trees([jnp.asarray(c.size, dtype=jnp.float64) for c in collectives])
+    sizes = to_device([c.size for c in collectives], dtype=jnp.float64)
     check_sizes(sizes)
     return sizes
 

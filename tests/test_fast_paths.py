@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from aca_games import success
-from aca_games._pytree import stack_trees
+from aca_games._pytree import stack_trees, to_device
 from aca_games.app import report
 from aca_games.app.report import single_collective_report
 from aca_games.app.scenario import bundled_scenarios, default_scenario_path, load_scenario
@@ -98,3 +98,16 @@ def test_check_sizes_fast_path_accepts_exactly_the_valid_batches():
         else:
             with pytest.raises(ACAInputError, match="sizes: "):
                 check_sizes(batch)
+
+
+@pytest.mark.parametrize("value, dtype", [
+    ([0.1, 0.2], None), ([[1, 2], [3, 4]], None), ([True, False], bool), (0.3, jnp.float64), ([1, 2], float),
+    (np.arange(6.0).reshape(2, 3), None), (jnp.arange(3), jnp.float64), (7, None),
+])
+def test_to_device_equals_jnp_asarray(value, dtype):
+    ours, plain = to_device(value, dtype), jnp.asarray(value, dtype=dtype)
+    assert isinstance(ours, jax.Array) and not ours.weak_type
+    assert ours.shape == plain.shape and ours.dtype == plain.dtype
+    np.testing.assert_array_equal(np.asarray(ours), np.asarray(plain))
+    traced = jax.jit(lambda x: to_device([x, 2 * x], dtype=jnp.float64))(1.5)
+    np.testing.assert_array_equal(np.asarray(traced), [1.5, 3.0])
