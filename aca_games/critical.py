@@ -51,7 +51,7 @@ import numpy as np
 from aca_games import _knapsack as ks
 from aca_games import _validate as v
 from aca_games._errors import ACAInputError
-from aca_games._pytree import stack_trees
+from aca_games._pytree import stack_trees, to_device
 from aca_games.bounds.population import (
     closed_form_critical_mass,
     closed_form_terms,
@@ -391,7 +391,7 @@ def _lines(base, slope, mask, alphas, live, reading):
     n = len(alphas)
     padded = np.concatenate([alphas, np.full(-n % _LINES_CHUNK, 0.5)])
     parts = [
-        _lines_at(base, slope, mask, jnp.asarray(chunk), reading=reading)
+        _lines_at(base, slope, mask, to_device(chunk), reading=reading)
         for chunk in padded.reshape(-1, _LINES_CHUNK)
     ]
     return [np.concatenate([np.asarray(part[k]) for part in parts])[:n, live] for k in range(5)]

@@ -306,7 +306,7 @@ class ACAGame:
 
     def _table(self, method: str) -> np.ndarray:
         self.check_table_size("payoff_tensor" if method == "payoffs" else "success_tensor")
-        table = self._compiled(method)(jnp.asarray(self.profiles()))  # (profiles, n)
+        table = self._compiled(method)(to_device(self.profiles()))  # (profiles, n)
         return np.asarray(table).T.reshape((len(self.players), *self.shape))
 
     def _compiled(self, method: str):

@@ -143,7 +143,7 @@ _CELLS_PER_CHUNK = 2**22
 def compiler_options() -> dict | None:
     """The XLA options of the oracle's kernels, or ``None`` if this jaxlib rejects them."""
     try:
-        jax.jit(lambda x: x.sum(), compiler_options=_NO_YNN)(jnp.ones(2)).block_until_ready()
+        jax.jit(lambda x: x.sum(), compiler_options=_NO_YNN)(np.ones(2)).block_until_ready()
     except Exception:  # an unknown experimental option raises at compile time
         return None
     return _NO_YNN

@@ -85,7 +85,7 @@ def single_collective_report(scenario: Scenario) -> list[dict]:
     """
     world, collectives, a = scenario.world, list(scenario.collectives), scenario.analysis
     learner = {"eps": a.eps, "reading": a.reading}
-    together = [float(x) for x in success(world, collectives, **learner)]
+    together = np.asarray(success(world, collectives, **learner)).tolist()
     if len(collectives) <= SHARED_PAIRWISE_MAX:  # the evaluation together_report compiles anyway
         alone = pairwise_success(world, collectives, **learner)[0]
     else:
@@ -169,6 +169,7 @@ def together_report(scenario: Scenario) -> dict:
         "multi_closed_form": bounds.multi_closed_form(world, cs, **learner),
         "bloc": bounds.bloc(world, cs, **learner),
     }
+    exact, values = np.asarray(exact), {k: np.asarray(v) for k, v in values.items()}  # no device indexing
     rows = [
         {"name": c.name, "success": float(exact[i]), **{k: float(v[i]) for k, v in values.items()}}
         for i, c in enumerate(cs)

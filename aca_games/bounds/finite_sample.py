@@ -214,10 +214,10 @@ def rules(world: World, collective: Collective) -> Rules:
         "estimators": c.strategy == "unplant",
         "drop": c.noise_mode == "drop",
     }
-    as_float = lambda x: jnp.array(x, dtype=jnp.float64)  # noqa: E731  (no weak types)
+    as_float = lambda x: to_device(x, dtype=jnp.float64)  # noqa: E731  (no weak types)
     return Rules(
-        target=jnp.array(target, dtype=bool),
-        candidates=jnp.array(candidates, dtype=bool),
+        target=to_device(target, dtype=bool),
+        candidates=to_device(candidates, dtype=bool),
         noise=as_float(c.noise),
         deviant_label=as_float(deviant_label),
         **{k: as_float(float(b)) for k, b in flags.items()},

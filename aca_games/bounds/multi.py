@@ -54,7 +54,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from aca_games._knapsack import TIE_TOL
-from aca_games._pytree import stack_trees
+from aca_games._pytree import stack_trees, to_device
 from aca_games.bounds.population import (
     ClosedFormTerms,
     _gaps,
@@ -179,7 +179,7 @@ def stacked_terms(world: World, collectives: Sequence[Collective]):
     zero = ClosedFormTerms(*(jnp.float64(0.0),) * len(ClosedFormTerms._fields))
     covered = [c.strategy in _CLOSED for c in collectives]
     terms = [closed_form_terms(world, c) if ok else zero for c, ok in zip(collectives, covered, strict=True)]
-    return stack_trees(terms), jnp.asarray(covered)
+    return stack_trees(terms), to_device(covered)
 
 
 @functools.partial(jax.jit, static_argnames="clip")
