@@ -218,11 +218,9 @@ def staircase_milp(rows: Rows, caps, weights, targets, *, select=False, cutoff=N
             model.at_least(z(cover[needed]), need[needed])
     if cutoff is not None:
         model.at_most(alpha(weights[None]), [cutoff])
-    out = model.solve(np.concatenate([weights, np.zeros(Z + n_y)]))
+    out, x = model.solve(np.concatenate([weights, np.zeros(Z + n_y)]))
     out.n_binaries, out.n_rows = Z + n_y, R
-    if out.alpha is not None:
-        x = out.alpha
-        out.alpha = x[:K]
+    if x is not None:
         res = [0.0, float(x[:K].sum() - (1.0 - SUM_GAP))]
         res.append(float(np.max(x[:K] - caps, initial=0)))
         res.append(float(np.max(-x[:K], initial=0)))
@@ -251,10 +249,9 @@ def linear_lp(A, rhs, caps, weights, extra_lower=None) -> Outcome:
     if extra_lower is not None:
         c, d = extra_lower
         model.at_least(sp.diags(np.asarray(c, float)), d)
-    out = model.solve(weights)
+    out, v = model.solve(weights)
     out.n_rows = A.shape[0]
-    if out.alpha is not None:
-        v = out.alpha
+    if v is not None:
         res = [0.0, float(v.sum() - (1.0 - SUM_GAP)), float(np.max(v - caps)), float(np.max(-v))]
         if A.shape[0]:
             res.append(float(np.max(rhs - A @ v)))
@@ -292,14 +289,15 @@ class _Model:
 
     def _rows(self, matrix, lower, upper):
         matrix = sp.csr_matrix(matrix)
-        if matrix.shape[1] != self.upper.size:  # a bare matrix over every variable
+        if matrix.shape[1] != self.upper.size:
             raise ValueError(f"row block has {matrix.shape[1]} columns, the model {self.upper.size}")
         self.blocks.append(matrix)
         self.lower_rows.append(lower)
         self.upper_rows.append(upper)
 
-    def solve(self, cost) -> Outcome:
-        """Run HiGHS; ``Outcome.alpha`` holds the whole solution vector (callers slice it)."""
+    def solve(self, cost) -> tuple[Outcome, np.ndarray | None]:
+        """Run HiGHS: the outcome (``alpha`` the first ``n_real`` variables) and the whole solution
+        vector, ``None`` without a solution."""
         import highspy
 
         start = time.perf_counter()
@@ -327,13 +325,16 @@ class _Model:
             solver.passModel(lp)
             solver.run()
         except (ValueError, RuntimeError) as err:
-            return Outcome("error", "solver_error", seconds=time.perf_counter() - start, message=str(err))
+            seconds = time.perf_counter() - start
+            return Outcome("error", "solver_error", seconds=seconds, message=str(err)), None
         status = HIGHS_STATUS.get(solver.getModelStatus().name, "solver_error")
         info = solver.getInfo()
         out = Outcome(map_status(status), status, seconds=time.perf_counter() - start)
         if mip:
             out.mip_gap, out.dual_bound = float(info.mip_gap), float(info.mip_dual_bound)
-        if status in ("optimal", "user_limit") and info.primal_solution_status == 2:
-            out.alpha = np.asarray(solver.getSolution().col_value, float)
-            out.objective = float(info.objective_function_value)
-        return out
+        x = None
+        feasible = info.primal_solution_status == int(highspy.kSolutionStatusFeasible)
+        if status in ("optimal", "user_limit") and feasible:
+            x = np.asarray(solver.getSolution().col_value, float)
+            out.alpha, out.objective = x[: self.n_real], float(info.objective_function_value)
+        return out, x
