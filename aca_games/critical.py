@@ -51,6 +51,7 @@ import numpy as np
 from aca_games import _knapsack as ks
 from aca_games import _validate as v
 from aca_games._errors import ACAInputError
+from aca_games._pytree import stack_trees, to_device
 from aca_games.bounds.population import (
     closed_form_critical_mass,
     closed_form_terms,
@@ -245,11 +246,11 @@ def critical_masses(
     kappa = float(slack(eps, reading))
     if bound == "closed_form":
         terms = [closed_form_terms(world, c) for c in collectives]
-        stacked = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *terms)
+        stacked = stack_trees(terms)
         return np.asarray(closed_form_critical_mass(stacked, kappa, target), dtype=float)
     if bound == "grid" or (bound == "exact" and kappa != 0.0):
         return np.array([critical_mass(world, c, target, bound, eps, reading) for c in collectives])
-    plantings = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *(plant(world, c) for c in collectives))
+    plantings = stack_trees([plant(world, c) for c in collectives])
     # the staircase follows the planted label; the exact oracle at ε = 0 wins with any target label
     labels = None if bound == "staircase" else "target"
     crack = jax.vmap(functools.partial(crack_kernel, labels=labels), in_axes=(None, 0, None))
@@ -390,7 +391,7 @@ def _lines(base, slope, mask, alphas, live, reading):
     n = len(alphas)
     padded = np.concatenate([alphas, np.full(-n % _LINES_CHUNK, 0.5)])
     parts = [
-        _lines_at(base, slope, mask, jnp.asarray(chunk), reading=reading)
+        _lines_at(base, slope, mask, to_device(chunk), reading=reading)
         for chunk in padded.reshape(-1, _LINES_CHUNK)
     ]
     return [np.concatenate([np.asarray(part[k]) for part in parts])[:n, live] for k in range(5)]

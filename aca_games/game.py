@@ -44,6 +44,7 @@ from aca_games import _knapsack as ks
 from aca_games import _validate as v
 from aca_games._errors import ACAInputError
 from aca_games._game_kernels import GameArrays
+from aca_games._pytree import stack_trees, to_device
 from aca_games.bounds.multi import stacked_terms
 from aca_games.bounds.smooth import check_tau
 from aca_games.collective import Collective
@@ -119,7 +120,7 @@ def _resolve(world: World, players: Sequence[Player], bound: str, kappa, tau) ->
     plantings, sizes, terms, covered, costs = [], [], [], [], []
     for p in players:
         opts = pad(p.options)
-        plantings.append(_stack([plant(world, o) for o in opts]))
+        plantings.append(stack_trees([plant(world, o) for o in opts]))
         sizes.append([float(o.size) for o in opts])
         if closed_form:
             option_terms, option_covered = stacked_terms(world, opts)
@@ -128,16 +129,16 @@ def _resolve(world: World, players: Sequence[Player], bound: str, kappa, tau) ->
         costs.append(pad(p.costs))
     return GameArrays(
         base=world.base,
-        planting=_stack(plantings),
-        sizes=jnp.asarray(sizes),
-        costs=jnp.asarray(costs),
-        terms=_stack(terms) if closed_form else None,
-        covered=jnp.stack(covered) if closed_form else None,
-        counts=jnp.asarray([len(p.options) for p in players]),
-        values=jnp.asarray([p.value for p in players]),
-        size_costs=jnp.asarray([p.size_cost for p in players]),
-        kappa=jnp.asarray(kappa, dtype=jnp.float64),
-        tau=jnp.asarray(tau, dtype=jnp.float64),
+        planting=stack_trees(plantings),
+        sizes=to_device(sizes),
+        costs=to_device(costs),
+        terms=stack_trees(terms) if closed_form else None,
+        covered=stack_trees(covered) if closed_form else None,
+        counts=to_device([len(p.options) for p in players]),
+        values=to_device([p.value for p in players]),
+        size_costs=to_device([p.size_cost for p in players]),
+        kappa=to_device(kappa, dtype=jnp.float64),
+        tau=to_device(tau, dtype=jnp.float64),
     )
 
 
@@ -148,10 +149,6 @@ def _pick(arrays: GameArrays, profile):
     return (jax.tree_util.tree_map(take, arrays.planting), take(arrays.sizes),
             jax.tree_util.tree_map(take, arrays.terms), take(arrays.costs),
             None if arrays.covered is None else take(arrays.covered))
-
-
-def _stack(items):
-    return jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *items)
 
 
 class ACAGame:
@@ -309,7 +306,7 @@ class ACAGame:
 
     def _table(self, method: str) -> np.ndarray:
         self.check_table_size("payoff_tensor" if method == "payoffs" else "success_tensor")
-        table = self._compiled(method)(jnp.asarray(self.profiles()))  # (profiles, n)
+        table = self._compiled(method)(to_device(self.profiles()))  # (profiles, n)
         return np.asarray(table).T.reshape((len(self.players), *self.shape))
 
     def _compiled(self, method: str):
@@ -362,7 +359,7 @@ class ACAGame:
         [[0.0, 0.9], [0.0, -inf]]
         """
         arr = self._check_profile(profiles, batched=True)
-        batch = jnp.asarray(arr.reshape(-1, len(self.players)))
+        batch = to_device(arr.reshape(-1, len(self.players)))
         out = kernels.deviation_tables(self.arrays, batch, self.config, self.deviation_chunk())
         return out[0] if arr.ndim == 1 else out
 

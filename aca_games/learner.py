@@ -17,6 +17,7 @@ import jax.numpy as jnp
 
 from aca_games import _validate as v
 from aca_games._errors import ACAInputError
+from aca_games._pytree import to_device
 
 READINGS = ("tv", "huber")
 
@@ -46,5 +47,8 @@ def slack(eps, reading: str = "huber"):
     (0.2, 0.25)
     """
     check_eps(eps, reading)
+    if v.is_concrete(eps):  # host arithmetic (the same IEEE operations): nothing to compile
+        x = float(eps)
+        return to_device(2.0 * x if reading == "tv" else x / (1.0 - x), dtype=jnp.float64)
     eps = jnp.asarray(eps, dtype=jnp.float64)
     return 2.0 * eps if reading == "tv" else eps / (1.0 - eps)

@@ -101,13 +101,13 @@ def success(
     if sizes is None:
         sizes = sizes_of(collectives)
     else:
-        sizes = jnp.asarray(sizes, dtype=jnp.float64)
+        given, sizes = sizes, jnp.asarray(sizes, dtype=jnp.float64)
         if sizes.shape[-1:] != (len(collectives),):
             raise ACAInputError(
                 f"sizes: last axis has length {sizes.shape[-1:]}, expected one size per "
                 f"collective ({len(collectives)})"
             )
-        check_sizes(sizes)
+        check_sizes(given if isinstance(given, np.ndarray) else sizes)  # numpy input: no copy back
     bayes = v.is_concrete(eps) and float(eps) == 0.0
     batch = sizes.reshape(-1, sizes.shape[-1])
     out = _success_batch(
@@ -143,7 +143,7 @@ _CELLS_PER_CHUNK = 2**22  # pragma: no mutate (a chunk size)
 def compiler_options() -> dict | None:
     """The XLA options of the oracle's kernels, or ``None`` if this jaxlib rejects them."""
     try:
-        jax.jit(lambda x: x.sum(), compiler_options=_NO_YNN)(jnp.ones(2)).block_until_ready()
+        jax.jit(lambda x: x.sum(), compiler_options=_NO_YNN)(np.ones(2)).block_until_ready()
     except Exception:  # an unknown experimental option raises at compile time
         return None
     return _NO_YNN

@@ -28,6 +28,7 @@ import numpy as np
 
 from aca_games import _validate as v
 from aca_games._errors import ACAInputError
+from aca_games._pytree import to_device
 
 
 @jax.tree_util.register_pytree_node_class
@@ -96,9 +97,9 @@ class World:
             if arr.shape != base.shape:
                 raise ACAInputError(f"landing[{name!r}]: shape {arr.shape} must equal base's {base.shape}")
             v.sums_to_one(f"landing[{name!r}]", float(arr.sum()))
-            tables[name] = jnp.asarray(arr)
+            tables[name] = to_device(arr)
         self._check_consistent(base, {name: np.asarray(t) for name, t in tables.items()})
-        object.__setattr__(self, "base", jnp.asarray(base))
+        object.__setattr__(self, "base", to_device(base))
         object.__setattr__(self, "landing", tables)
         if self.n_features is not None and self.n_features < n_points:
             raise ACAInputError(f"n_features: {self.n_features} is fewer than the {n_points} relevant points")

@@ -115,7 +115,7 @@ def main(argv=None) -> list[dict]:
         val = sol.value
         bloc = f"{val['label']} {val['selected']} total {val['total']:.5f}" if ok else sol.status
         print(f"  seed {seed}: median {out['median']:.3f} s (min {min(out['times']):.3f}, max "
-              f"{max(out['times']):.3f}; cold incl. JAX compile {out['cold']:.2f} s; cvxpy+HiGHS "
+              f"{max(out['times']):.3f}; cold incl. JAX compile {out['cold']:.2f} s; HiGHS "
               f"{sol.stats['solve_seconds']:.3f} s) | {sol.status}, re-check {ok}, mip_gap "
               f"{sol.certificate.get('mip_gap')} | {shape} | {bloc}")
         results.append(out)

@@ -1,4 +1,4 @@
-"""LP/MILP plumbing for :mod:`solvers.coalition`: margin rows, model builders, HiGHS via cvxpy.
+"""LP/MILP plumbing for :mod:`solvers.coalition`: margin rows, model builders, HiGHS (highspy).
 
 Everything here works on arrays; the public functions in :mod:`solvers.coalition` resolve worlds and
 collectives with the library (``plant_all``, ``stacked_terms``, ``conflict_mass``) and re-check the
@@ -25,7 +25,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-import cvxpy as cp
 import numpy as np
 import scipy.sparse as sp
 
@@ -50,24 +49,35 @@ HIGHS_OPTIONS = {
     "mip_abs_gap": 1e-13,
 }
 
-#: cvxpy status -> :data:`solvers.STATUSES`. ``optimal_inaccurate`` is not a certified optimum,
-#: so it maps to ``converged`` (the answer is still re-checked); ``infeasible_or_unbounded`` is
-#: ``infeasible`` because every model here has bounded variables.
+#: Solver status -> :data:`solvers.STATUSES`. The solver statuses are cvxpy's names (this module
+#: called HiGHS through cvxpy before; reports keep the same words). ``optimal_inaccurate`` is not a
+#: certified optimum, so it maps to ``converged`` (the answer is still re-checked);
+#: ``infeasible_or_unbounded`` is ``infeasible`` because every model here has bounded variables.
 STATUS_MAP = {
-    cp.OPTIMAL: "optimal",
-    cp.OPTIMAL_INACCURATE: "converged",
-    cp.INFEASIBLE: "infeasible",
-    cp.INFEASIBLE_INACCURATE: "infeasible",
+    "optimal": "optimal",
+    "optimal_inaccurate": "converged",
+    "infeasible": "infeasible",
+    "infeasible_inaccurate": "infeasible",
     "infeasible_or_unbounded": "infeasible",
-    cp.UNBOUNDED: "unbounded",
-    cp.UNBOUNDED_INACCURATE: "unbounded",
-    cp.USER_LIMIT: "max_iter",
-    cp.SOLVER_ERROR: "error",
+    "unbounded": "unbounded",
+    "unbounded_inaccurate": "unbounded",
+    "user_limit": "max_iter",
+    "solver_error": "error",
 }
+#: HiGHS model status -> solver status (as cvxpy names them; anything else is ``solver_error``).
+HIGHS_STATUS = {
+    "kOptimal": "optimal",
+    "kInfeasible": "infeasible",
+    "kUnboundedOrInfeasible": "infeasible_or_unbounded",
+    "kUnbounded": "unbounded",
+    **dict.fromkeys(("kObjectiveBound", "kObjectiveTarget", "kTimeLimit", "kIterationLimit",
+                     "kSolutionLimit", "kInterrupt"), "user_limit"),
+}
+_INF = float("inf")
 
 
 def map_status(status: str | None) -> str:
-    """A cvxpy status as a :class:`~solvers.Solution` status (unknown -> ``error``)."""
+    """A solver status as a :class:`~solvers.Solution` status (unknown -> ``error``)."""
     return STATUS_MAP.get(status, "error")
 
 
@@ -155,7 +165,7 @@ def restrict_rows(rows: Rows, required) -> Rows:
 # ------------------------------------------------------------------------------------------------
 @dataclass
 class Outcome:
-    """What a solve returns: mapped status, raw cvxpy status, values, residual, timings, info."""
+    """What a solve returns: mapped status, raw solver status, values, residual, timings, info."""
 
     status: str
     solver_status: str
@@ -178,45 +188,47 @@ def staircase_milp(rows: Rows, caps, weights, targets, *, select=False, cutoff=N
     Constraints: ``0 <= α <= cap``; ``Σ α <= 1 - SUM_GAP``; the big-M rows; the cover
     ``Σ_x m_i(x) z_ix >= S*_i - TARGET_TOL - won_i`` for every collective with rows (with ``select``:
     times ``y_i``, plus ``α_i <= cap_i y_i``, ``z_ix <= y_i`` and ``Σ y >= 1``); optional cutoff
-    ``w·α <= cutoff``.
+    ``w·α <= cutoff``. Variables ``x = (α, z, y)``.
     """
     caps, weights, targets = (np.asarray(x, float) for x in (caps, weights, targets))
     K, Z, R = caps.size, rows.owner.size, rows.M.size
-    alpha = cp.Variable(K, bounds=[np.zeros(K), caps], name="alpha")
-    cons = [cp.sum(alpha) <= 1.0 - SUM_GAP]
-    z = cp.Variable(Z, boolean=True, name="z") if Z else None
-    y = cp.Variable(K, boolean=True, name="y") if select else None
+    n_y = K if select else 0
+    model = _Model(np.concatenate([caps, np.ones(Z + n_y)]), K)
+    alpha, z, y = model.block(0, K), model.block(K, Z), model.block(K + Z, n_y)
+    model.at_most(alpha(np.ones((1, K))), [1.0 - SUM_GAP])
     need = targets - TARGET_TOL - rows.won
     cover = sp.csr_matrix((rows.mass, (rows.owner, np.arange(Z))), shape=(K, Z))
     if R:
         Mz = sp.csr_matrix((rows.M, (np.arange(R), rows.zid)), shape=(R, Z))
-        cons.append(rows.B @ alpha - Mz @ z >= rows.theta - rows.M - rows.a)
+        model.at_least(alpha(rows.B) + z(-Mz), rows.theta - rows.M - rows.a)
     if select:
-        cons += [alpha <= cp.multiply(caps, y), cp.sum(y) >= 1]
+        model.at_most(alpha(sp.eye(K)) + y(-sp.diags(caps)), np.zeros(K))
+        model.at_least(y(np.ones((1, K))), [1.0])
         if Z:
-            cons.append(z <= y[rows.owner])
-            cons.append(cover @ z >= cp.multiply(need, y))
+            model.at_most(z(sp.eye(Z)) + y(-sp.csr_matrix((np.ones(Z), (np.arange(Z), rows.owner)),
+                                                           shape=(Z, K))), np.zeros(Z))
+            model.at_least(z(cover) + y(-sp.diags(need)), np.zeros(K))
         else:
-            cons.append(cp.multiply(need, y) <= 0)
+            model.at_most(y(sp.diags(need)), np.zeros(K))
     else:
         needed = need > 0
         if needed.any():
             if not Z:
                 return Outcome("infeasible", "infeasible (no point can be cracked)")
-            cons.append(cover[needed] @ z >= need[needed])
+            model.at_least(z(cover[needed]), need[needed])
     if cutoff is not None:
-        cons.append(weights @ alpha <= cutoff)
-    out = _solve(cp.Problem(cp.Minimize(weights @ alpha), cons), alpha, z, y)
-    out.n_binaries, out.n_rows = Z + (K if select else 0), R
-    if out.alpha is not None:
-        res = [0.0, float(alpha.value.sum() - (1.0 - SUM_GAP))]
-        res.append(float(np.max(alpha.value - caps, initial=0)))
-        res.append(float(np.max(-alpha.value, initial=0)))
-        zv = z.value if Z else np.zeros(0)
+        model.at_most(alpha(weights[None]), [cutoff])
+    out, x = model.solve(np.concatenate([weights, np.zeros(Z + n_y)]))
+    out.n_binaries, out.n_rows = Z + n_y, R
+    if x is not None:
+        res = [0.0, float(x[:K].sum() - (1.0 - SUM_GAP))]
+        res.append(float(np.max(x[:K] - caps, initial=0)))
+        res.append(float(np.max(-x[:K], initial=0)))
+        zv = x[K:K + Z]
         if R:
-            lhs = rows.B @ alpha.value - rows.M * zv[rows.zid]
+            lhs = rows.B @ x[:K] - rows.M * zv[rows.zid]
             res.append(float(np.max(rows.theta - rows.M - rows.a - lhs)))
-        yv = y.value if select else np.ones(K)
+        yv = x[K + Z:] if select else np.ones(K)
         res.append(float(np.max(need * yv - cover @ zv)))
         out.residual = max(res)
         out.z = np.round(zv).astype(bool)
@@ -230,17 +242,16 @@ def linear_lp(A, rhs, caps, weights, extra_lower=None) -> Outcome:
     per-coordinate rows ``extra_lower = (c, d)`` meaning ``c_i α_i >= d_i``."""
     A, rhs, caps, weights = (np.asarray(x, float) for x in (A, rhs, caps, weights))
     K = caps.size
-    alpha = cp.Variable(K, bounds=[np.zeros(K), caps], name="alpha")
-    cons = [cp.sum(alpha) <= 1.0 - SUM_GAP]
+    model = _Model(caps, None)
+    model.at_most(np.ones((1, K)), [1.0 - SUM_GAP])
     if A.shape[0]:
-        cons.append(A @ alpha >= rhs)
+        model.at_least(A, rhs)
     if extra_lower is not None:
         c, d = extra_lower
-        cons.append(cp.multiply(c, alpha) >= d)
-    out = _solve(cp.Problem(cp.Minimize(weights @ alpha), cons), alpha, None, None)
+        model.at_least(sp.diags(np.asarray(c, float)), d)
+    out, v = model.solve(weights)
     out.n_rows = A.shape[0]
-    if out.alpha is not None:
-        v = alpha.value
+    if v is not None:
         res = [0.0, float(v.sum() - (1.0 - SUM_GAP)), float(np.max(v - caps)), float(np.max(-v))]
         if A.shape[0]:
             res.append(float(np.max(rhs - A @ v)))
@@ -250,19 +261,80 @@ def linear_lp(A, rhs, caps, weights, extra_lower=None) -> Outcome:
     return out
 
 
-def _solve(problem: cp.Problem, alpha, z, y) -> Outcome:
-    start = time.perf_counter()
-    try:
-        problem.solve(solver=cp.HIGHS, **HIGHS_OPTIONS)
-    except (cp.SolverError, ValueError) as err:
-        return Outcome("error", "solver_error", seconds=time.perf_counter() - start, message=str(err))
-    seconds = time.perf_counter() - start
-    status = map_status(problem.status)
-    out = Outcome(status, str(problem.status), seconds=seconds)
-    info = problem.solver_stats.extra_stats if problem.solver_stats is not None else None
-    if info is not None and (z is not None or y is not None):
-        out.mip_gap, out.dual_bound = float(info.mip_gap), float(info.mip_dual_bound)
-    if problem.status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE, cp.USER_LIMIT) and alpha.value is not None:
-        out.alpha = np.asarray(alpha.value, float)
-        out.objective = float(problem.value)
-    return out
+class _Model:
+    """A HiGHS model ``min c·x`` s.t. ``0 <= x <= upper`` and rows ``lo <= A x <= hi``; the variables
+    past the first ``n_real`` are binary."""
+
+    def __init__(self, upper, n_real: int | None):
+        self.upper = np.asarray(upper, float)
+        self.n_real = self.upper.size if n_real is None else n_real
+        self.blocks, self.lower_rows, self.upper_rows = [], [], []
+
+    def block(self, first: int, size: int):
+        """``f(M)``: the coefficient matrix ``M`` (rows x ``size``) placed at columns ``first...``."""
+        n = self.upper.size
+
+        def place(matrix):
+            matrix = sp.csr_matrix(matrix)
+            return sp.hstack([sp.csr_matrix((matrix.shape[0], first)), matrix,
+                              sp.csr_matrix((matrix.shape[0], n - first - size))], format="csr")
+
+        return place
+
+    def at_least(self, matrix, rhs):
+        self._rows(matrix, np.asarray(rhs, float), np.full(np.size(rhs), _INF))
+
+    def at_most(self, matrix, rhs):
+        self._rows(matrix, np.full(np.size(rhs), -_INF), np.asarray(rhs, float))
+
+    def _rows(self, matrix, lower, upper):
+        matrix = sp.csr_matrix(matrix)
+        if matrix.shape[1] != self.upper.size:
+            raise ValueError(f"row block has {matrix.shape[1]} columns, the model {self.upper.size}")
+        self.blocks.append(matrix)
+        self.lower_rows.append(lower)
+        self.upper_rows.append(upper)
+
+    def solve(self, cost) -> tuple[Outcome, np.ndarray | None]:
+        """Run HiGHS: the outcome (``alpha`` the first ``n_real`` variables) and the whole solution
+        vector, ``None`` without a solution."""
+        import highspy
+
+        start = time.perf_counter()
+        A = sp.vstack(self.blocks, format="csc")
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = A.shape[1], A.shape[0]
+        lp.col_cost_ = np.asarray(cost, float)
+        lp.col_lower_ = np.zeros(A.shape[1])
+        lp.col_upper_ = self.upper
+        lp.row_lower_ = np.concatenate(self.lower_rows)
+        lp.row_upper_ = np.concatenate(self.upper_rows)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = A.indptr
+        lp.a_matrix_.index_ = A.indices
+        lp.a_matrix_.value_ = A.data
+        mip = self.n_real < A.shape[1]
+        if mip:
+            kinds = [highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger]
+            lp.integrality_ = [kinds[j >= self.n_real] for j in range(A.shape[1])]
+        solver = highspy.Highs()
+        solver.setOptionValue("output_flag", False)
+        for name, value in HIGHS_OPTIONS.items():
+            solver.setOptionValue(name, value)
+        try:
+            solver.passModel(lp)
+            solver.run()
+        except (ValueError, RuntimeError) as err:
+            seconds = time.perf_counter() - start
+            return Outcome("error", "solver_error", seconds=seconds, message=str(err)), None
+        status = HIGHS_STATUS.get(solver.getModelStatus().name, "solver_error")
+        info = solver.getInfo()
+        out = Outcome(map_status(status), status, seconds=time.perf_counter() - start)
+        if mip:
+            out.mip_gap, out.dual_bound = float(info.mip_gap), float(info.mip_dual_bound)
+        x = None
+        feasible = info.primal_solution_status == int(highspy.kSolutionStatusFeasible)
+        if status in ("optimal", "user_limit") and feasible:
+            x = np.asarray(solver.getSolution().col_value, float)
+            out.alpha, out.objective = x[: self.n_real], float(info.objective_function_value)
+        return out, x

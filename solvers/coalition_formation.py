@@ -111,7 +111,7 @@ def form_coalition(
         ):
             best = res | {"label": lab}
     stats = {"labels_tried": list(per_label), "n_binaries": n_binaries, "solve_seconds": solve_seconds,
-             "solver": "HIGHS via cvxpy", "gap": _milp.GAP}
+             "solver": "HiGHS (highspy)", "gap": _milp.GAP}
     cert = {"per_label": per_label}
     if best is None:
         errors = [lab for lab, r in per_label.items() if r["status"] in ("error", "unbounded")]

@@ -9,11 +9,11 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-import jax.numpy as jnp
 import numpy as np
 
 from aca_games import ACAInputError, Collective, World, bounds, oracle, plant_all
 from aca_games import _validate as v
+from aca_games._pytree import to_device
 from aca_games.bounds.multi import stacked_terms
 from aca_games.learner import check_eps, slack
 from solvers import _milp
@@ -104,7 +104,7 @@ def min_joint_sizes(
     names = [c.name for c in collectives]
     stats = {
         "bound": bound,
-        "solver": "HIGHS via cvxpy",
+        "solver": "HiGHS (highspy)",
         "solver_status": out.solver_status,
         "solve_seconds": out.seconds,
         "n_binaries": out.n_binaries,
@@ -119,7 +119,7 @@ def min_joint_sizes(
         stats["seconds"] = time.perf_counter() - start
         return Solution(None, out.status, {"solver_status": out.solver_status}, stats)
     alpha = np.clip(out.alpha, 0.0, caps)
-    sizes = jnp.asarray(alpha)
+    sizes = to_device(alpha)
     fn = bounds.multi_closed_form if bound == "closed_form" else bounds.per_point
     bound_values = np.asarray(fn(world, collectives, eps, reading, sizes=sizes))
     oracle_values = np.asarray(oracle.success(world, collectives, eps, reading, sizes=sizes))

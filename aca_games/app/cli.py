@@ -134,11 +134,11 @@ def run(
     )
 
     out = _console()
+    _enable_jax_cache()  # before loading: the scenario's worlds and plantings compile too
     s = _load(scenario, eps, reading, target)
     report_file = None if out_dir is None else out_dir / "report.json"
     if report_file is not None:
         _write(report_file)  # fail before computing
-    _enable_jax_cache()
     if not json_:
         out.rule(f"[bold]{escape(s.name)}")
         if s.description:

@@ -66,6 +66,7 @@ import numpy as np
 from aca_games import _validate as v
 from aca_games._errors import ACAInputError
 from aca_games._knapsack import TIE_TOL
+from aca_games._pytree import to_device
 from aca_games.collective import STRATEGIES, Collective
 from aca_games.learner import check_eps, slack
 from aca_games.planting import _misfire_label, target_mask
@@ -213,10 +214,10 @@ def rules(world: World, collective: Collective) -> Rules:
         "estimators": c.strategy == "unplant",
         "drop": c.noise_mode == "drop",
     }
-    as_float = lambda x: jnp.array(x, dtype=jnp.float64)  # noqa: E731  (no weak types)
+    as_float = lambda x: to_device(x, dtype=jnp.float64)  # noqa: E731  (no weak types)
     return Rules(
-        target=jnp.array(target, dtype=bool),
-        candidates=jnp.array(candidates, dtype=bool),
+        target=to_device(target, dtype=bool),
+        candidates=to_device(candidates, dtype=bool),
         noise=as_float(c.noise),
         deviant_label=as_float(deviant_label),
         **{k: as_float(float(b)) for k, b in flags.items()},
@@ -359,7 +360,7 @@ def finite_sample(
     else:
         counts = _check_counts(world, counts, n_est, n_act)
         base, landing, totals = counts.base, counts.landing, (n_est, n_act)
-    as_vector = lambda xs: jnp.stack([jnp.asarray(x, dtype=jnp.float64) for x in xs])  # noqa: E731
+    as_vector = lambda xs: to_device(list(xs), dtype=jnp.float64)  # noqa: E731
     kappa = jnp.asarray(slack(eps, reading), dtype=jnp.float64)
     sizes = as_vector((n_est, n_act, N, n_test))
     return _bound(r, base, landing, as_vector(totals), sizes, delta_tilde, kappa)

@@ -54,6 +54,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from aca_games._knapsack import TIE_TOL
+from aca_games._pytree import stack_trees, to_device
 from aca_games.bounds.population import (
     ClosedFormTerms,
     _gaps,
@@ -178,11 +179,13 @@ def stacked_terms(world: World, collectives: Sequence[Collective]):
     zero = ClosedFormTerms(*(jnp.float64(0.0),) * len(ClosedFormTerms._fields))
     covered = [c.strategy in _CLOSED for c in collectives]
     terms = [closed_form_terms(world, c) if ok else zero for c, ok in zip(collectives, covered, strict=True)]
-    return jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *terms), jnp.asarray(covered)
+    return stack_trees(terms), to_device(covered)
 
 
+@functools.partial(jax.jit, static_argnames="clip")
 def b1_kernel(p: Planting, terms: ClosedFormTerms, covered, sizes, kappa, clip=clip01) -> jax.Array:
-    """:func:`multi_closed_form` from arrays: stacked plantings, terms and sizes ``(K,)``."""
+    """:func:`multi_closed_form` from arrays: stacked plantings, terms and sizes ``(K,)``. One jitted
+    program (eagerly, its dozen array operations would each compile on first use)."""
     return b1_value(terms, covered, sizes, sizes.sum() - sizes, _conflict(p) @ sizes, kappa, clip)
 
 
@@ -214,42 +217,50 @@ def bloc(
     check_eps(eps, reading)
     collectives = list(collectives)
     alphas = _sizes(collectives, sizes)
-    n_labels = len(world.labels)
     p = plant_all(world, collectives)
-    rho = _conflict(p, relative=False)
-    kappa = slack(eps, reading)
-    # a_j(y): share of j's landing planted on y (feature-label members; drop deviators excluded)
-    shares = jnp.stack([_label_shares(world, c, n_labels) for c in collectives])  # (K, L)
-    dropped = jnp.asarray([c.noise if c.noise_mode == "drop" else 0.0 for c in collectives])
     planting = np.array([c.strategy == "feature_label" for c in collectives])
     signals = np.array([c.signal for c in collectives])
     members = planting[:, None] & planting[None, :] & (signals[:, None] == signals[None, :])  # bloc of i
+    # a_j(y): share of j's landing planted on y (feature-label members; drop deviators excluded)
+    label = [world.label_index(c.label) if ok else 0 for c, ok in zip(collectives, planting, strict=True)]
+    wrong = [world.label_index(_wrong_label(world, c)) if c.noise_mode == "misfire" else 0
+             for c in collectives]
+    noise = stack_trees([jnp.asarray(c.noise, dtype=jnp.float64) for c in collectives])
+    modes = np.array([[c.noise_mode == m for m in ("drop", "scatter", "misfire")] for c in collectives])
+    kappa, label, wrong = slack(eps, reading), np.array(label), np.array(wrong)
+    return _over_sizes(
+        lambda a: _bloc_kernel(world.base, p, a, kappa, noise, label, wrong, modes, planting, members), alphas
+    )
+
+
+def _wrong_label(world: World, c: Collective) -> str:
+    """The label misfiring members plant: ``misfire_label``, else the first label outside the target."""
+    return c.misfire_label or next(y for y in world.labels if y not in c.target)
+
+
+@jax.jit
+def _bloc_kernel(base, p: Planting, alphas, kappa, noise, label, wrong, modes, planting, members):
+    """:func:`bloc` from arrays: ``label``/``wrong`` label indices, ``modes`` the noise mode of each
+    collective (drop, scatter, misfire), ``planting`` the feature-label mask, ``members[i, j]`` j is
+    in i's bloc."""
+    n_labels = base.shape[1]
+    drop, scatter, misfire = modes.T
+    shares = (1.0 - noise)[:, None] * jax.nn.one_hot(label, n_labels)
+    shares = jnp.where(scatter[:, None], shares + noise[:, None] / n_labels, shares)
+    shares = jnp.where(misfire[:, None], shares + noise[:, None] * jax.nn.one_hot(wrong, n_labels), shares)
+    shares = jnp.where(planting[:, None], shares, 0.0)  # (K, L)
+    dropped = jnp.where(drop, noise, 0.0)
+    rho = _conflict(p, relative=False)
+    in_bloc = jnp.where(members, alphas[None, :], 0.0)  # (i, j)
+    pooled = in_bloc @ shares  # ā_y for i's bloc, (K, L)
     in_target = p.target[:, 0, :]  # feature-label targets are the same at every point
+    lead_mass = jnp.where(in_target, pooled, -jnp.inf)
+    margin = jnp.max(lead_mass, axis=1) - jnp.max(jnp.where(in_target, -jnp.inf, pooled), axis=1)
     inside = p.landing > 0
-    gaps = jax.vmap(_gaps, in_axes=(None, 0, 0))(world.base, inside, p.target)  # (K, L)
-    xi = jnp.sum(jnp.where(inside, world.base.sum(axis=1)[None, :], 0.0), axis=1)
-    ties = tie_allowance(p.landing)
-
-    def one(alphas):
-        in_bloc = jnp.where(members, alphas[None, :], 0.0)  # (i, j)
-        pooled = in_bloc @ shares  # ā_y for i's bloc, (K, L)
-        lead_mass = jnp.where(in_target, pooled, -jnp.inf)
-        margin = jnp.max(lead_mass, axis=1) - jnp.max(jnp.where(in_target, -jnp.inf, pooled), axis=1)
-        delta = jnp.take_along_axis(gaps, jnp.argmax(lead_mass, axis=1)[:, None], axis=1)[:, 0]
-        bystanders = 1.0 - alphas.sum() + in_bloc @ dropped
-        against = bystanders * delta * xi + jnp.sum(rho * (alphas[None, :] - in_bloc), axis=1) + kappa
-        return jnp.where(planting, ratio_bound(margin, against + ties), 0.0)
-
-    return _over_sizes(one, alphas)
-
-
-def _label_shares(world: World, c: Collective, n_labels: int) -> jax.Array:
-    if c.strategy != "feature_label":
-        return jnp.zeros(n_labels)
-    shares = (1.0 - c.noise) * jax.nn.one_hot(world.label_index(c.label), n_labels)
-    if c.noise_mode == "scatter":
-        shares = shares + c.noise / n_labels
-    elif c.noise_mode == "misfire":
-        wrong = c.misfire_label or next(y for y in world.labels if y not in c.target)
-        shares = shares + c.noise * jax.nn.one_hot(world.label_index(wrong), n_labels)
-    return shares
+    gaps = jax.vmap(_gaps, in_axes=(None, 0, 0))(base, inside, p.target)  # (K, L)
+    delta = jnp.take_along_axis(gaps, jnp.argmax(lead_mass, axis=1)[:, None], axis=1)[:, 0]
+    xi = jnp.sum(jnp.where(inside, base.sum(axis=1)[None, :], 0.0), axis=1)
+    bystanders = 1.0 - alphas.sum() + in_bloc @ dropped
+    against = bystanders * delta * xi + jnp.sum(rho * (alphas[None, :] - in_bloc), axis=1) + kappa
+    against = against + tie_allowance(p.landing)
+    return jnp.where(planting, ratio_bound(margin, against), 0.0)

@@ -50,7 +50,6 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 import numpy as np
-import scipy.optimize
 
 from aca_games import ACAInputError
 from solvers._solution import Solution
@@ -298,6 +297,8 @@ def _reweight(played: np.ndarray, gains: np.ndarray, valid: np.ndarray):
 
     Returns the support, its weights, the empirical distribution's gap and the LP's gap (both from
     the recorded gains; the caller recomputes the final certificate from scratch)."""
+    import scipy.optimize  # here, not at module level: 0.3 s of start-up for games that never get here
+
     support, first, counts = np.unique(played, axis=0, return_index=True, return_counts=True)
     G = gains[first][:, valid]  # (S, Σ m_i): gain of each (player, option) at each support profile
     empirical = counts / counts.sum()

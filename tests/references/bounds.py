@@ -237,6 +237,18 @@ def label_shares(world, c) -> np.ndarray:
     return shares
 
 
+def bloc_margin(world, collectives, c) -> tuple[list[int], int, float]:
+    """``c``'s bloc (feature-label collectives on its signal), its leading target label ``y_T`` and
+    the bloc margin ``μ = max_{y∈T} ā_y - max_{y∉T} ā_y`` of the pooled shares ``ā``."""
+    sizes = [float(d.size) for d in collectives]
+    bloc = [j for j, d in enumerate(collectives) if d.strategy == "feature_label" and d.signal == c.signal]
+    pooled = sum(sizes[j] * label_shares(world, collectives[j]) for j in bloc)
+    target = target_sets(world, c)[0]
+    lead = max(sorted(target), key=lambda y: (pooled[y], -y))
+    rivals = [pooled[y] for y in range(len(pooled)) if y not in target]
+    return bloc, lead, pooled[lead] - max(rivals) if rivals else math.inf
+
+
 def b2(world, collectives, eps: float, reading: str) -> np.ndarray:
     """Bloc form: feature-label collectives on ``i``'s signal pool ``ā_y = Σ_bloc α_j a_j(y)``;
     with ``μ_i = max_{y∈T_i} ā_y - max_{y∉T_i} ā_y`` and ``y_T`` the leading target label,
@@ -249,13 +261,8 @@ def b2(world, collectives, eps: float, reading: str) -> np.ndarray:
         if c.strategy != "feature_label":
             out.append(0.0)
             continue
-        bloc = [j for j, d in enumerate(collectives)
-                if d.strategy == "feature_label" and d.signal == c.signal]
-        pooled = sum(sizes[j] * label_shares(world, collectives[j]) for j in bloc)
+        bloc, lead, margin = bloc_margin(world, collectives, c)
         target = target_sets(world, c)[0]
-        lead = max(sorted(target), key=lambda y: (pooled[y], -y))
-        rivals = [pooled[y] for y in range(len(pooled)) if y not in target]
-        margin = pooled[lead] - max(rivals) if rivals else math.inf
         dropped = sum(sizes[j] * float(collectives[j].noise) for j in bloc
                       if collectives[j].noise_mode == "drop")
         bystanders = 1 - sum(sizes) + dropped

@@ -204,11 +204,11 @@ def answer(
 ) -> dict:
     """Load, compute (solvers silenced, a spinner on stderr), then print tables or JSON and write
     ``DIR/<command>.json`` with ``--out``. Returns the document."""
+    enable_jax_cache()  # before loading: the scenario's worlds and plantings compile too
     s = load(scenario, eps, reading, target)
     target_file = None if out_dir is None else out_dir / f"{command}.json"
     if target_file is not None:
         write(target_file)  # fail before computing
-    enable_jax_cache()
     spinner = contextlib.nullcontext() if as_json else console(stderr=True).status(status)
     with spinner, silenced():
         doc = compute(s)

@@ -35,12 +35,12 @@ from aca_games.app.commands._common import (
 NAME = "coalition"
 JOINT_METHODS = {
     "staircase": "MILP on the multi-collective staircase (per-point) lower bound [GBJ25, BGNAD25], "
-    "cvxpy + HiGHS; sufficient sizes, rounded up to 1e-6",
-    "closed_form": "LP on the aggregative closed-form lower bound B1 [BGNAD25], cvxpy + HiGHS; "
+    "HiGHS; sufficient sizes, rounded up to 1e-6",
+    "closed_form": "LP on the aggregative closed-form lower bound B1 [BGNAD25], HiGHS; "
     "sufficient sizes, rounded up to 1e-6",
 }
 FORMATION_METHOD = (
-    "MILP per common label on the per-point lower bound of the pooled bloc [GBJ25, BGNAD25], cvxpy + HiGHS; "
+    "MILP per common label on the per-point lower bound of the pooled bloc [GBJ25, BGNAD25], HiGHS; "
     "sufficient sizes"
 )
 
