@@ -97,3 +97,9 @@ def test_sizes_that_leave_no_bystanders_are_an_input_error(sizes):
     with pytest.raises(ACAInputError, match=r"sizes: collectives sum to 1.0 >= 1; they are disjoint"):
         success(WORLD, [C, D], sizes=sizes)
     assert np.all(np.isfinite(np.asarray(success(WORLD, [C, D], sizes=[0.5, 0.4999]))))
+
+
+@pytest.mark.parametrize("sizes", [[-0.1, 0.2], [1.0, 0.0], [0.2, 1.5]])
+def test_a_size_outside_zero_one_is_an_input_error(sizes):
+    with pytest.raises(ACAInputError, match=r"sizes: every size must lie in \[0, 1\), got \["):
+        success(WORLD, [C, D], sizes=sizes)

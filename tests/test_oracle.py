@@ -11,7 +11,7 @@ import scipy.optimize
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aca_games import ACAInputError, Collective, World, plant_all, success, testing
+from aca_games import ACAInputError, Collective, World, decisions, plant_all, success, testing
 from aca_games._knapsack import TIE_TOL, tv_costs
 from aca_games.learner import slack
 
@@ -257,3 +257,10 @@ def test_large_batches_run_in_chunks_with_the_same_answers(monkeypatch):
             assert len({tuple(r) for r in batched}) > 1  # the sizes matter
     finally:
         oracle._compiled_batch.cache_clear()
+
+
+def test_decisions_mark_ties_on_a_world_with_more_points_than_labels():
+    """Three points, two labels: a tie at ``a`` (-1), ``y`` leads at ``b``, ``n`` at ``c``."""
+    world = World(points=["a", "b", "c"], labels=["n", "y"], base=[[0.2, 0.2], [0.1, 0.3], [0.2, 0.0]],
+                  landing={"g": [[0.3, 0.2], [0.1, 0.3], [0.1, 0.0]]})
+    assert decisions(world, Collective("c", 0.0, "g", target="y")).tolist() == [-1, 1, 0]
