@@ -337,6 +337,16 @@ def test_bad_input(kwargs, match):
         _fs(**kwargs)
 
 
+@pytest.mark.parametrize(("field", "who"), [("base", "n_estimate"), ("landing", "n_act")])
+def test_counts_above_their_members_name_the_count(field, who):
+    shape = (len(SIM_WORLD.points), len(SIM_WORLD.labels))
+    arrays = {"base": jnp.zeros(shape), "landing": jnp.zeros(shape)} | {field: jnp.full(shape, 1_000.0)}
+    counts = Counts(arrays["base"], arrays["landing"], 1_500, 1_500)
+    message = rf"counts.{field}: total 9000 exceeds the 1500 members counted in {who}"
+    with pytest.raises(ACAInputError, match=message):
+        _fs(UNPLANT, n=3_000, n_estimate=1_500, counts=counts)
+
+
 def test_bad_input_erase_and_unplant():
     with pytest.raises(ACAInputError, match="label_margin"):
         _fs(ERASE, n=10_000, N=40_000)
@@ -344,8 +354,11 @@ def test_bad_input_erase_and_unplant():
         _fs(ERASE, n=3_000, N=40_000, label_margin=0.04)
     with pytest.raises(ACAInputError, match=r"N: erasing needs N - n >= .* got N - n = 2000"):
         _fs(ERASE, n=10_000, N=12_000, label_margin=0.04)
-    with pytest.raises(ACAInputError, match="label_margin"):
+    with pytest.raises(ACAInputError, match=r"label_margin: 1.5 is outside \(0, 1\]"):
         _fs(ERASE, n=10_000, N=40_000, label_margin=1.5)
+    with pytest.raises(ACAInputError, match="label_margin: NaN or inf"):
+        _fs(ERASE, n=10_000, N=40_000, label_margin=float("nan"))
+    assert 0.0 <= float(_fs(ERASE, n=10_000, N=40_000, label_margin=1.0)) <= 1.0  # (0, 1] is closed at 1
     not_idempotent = World(
         points=SIM_WORLD.points, labels=SIM_WORLD.labels, base=SIM_WORLD.base,
         landing=SIM_WORLD.landing, idempotent=(),

@@ -387,3 +387,15 @@ def test_bad_use_of_beliefs_raises():
             n_test=10,
             delta=0.1,
         )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [({"N": 0}, r"N: expected an integer >= 1, got 0"), ({"delta": float("nan")}, "delta: NaN or inf"),
+     ({"delta": 1.0}, r"delta: 1.0 is outside \(0, 1\)")],
+)
+def test_finite_sample_multi_bad_input_names_the_argument(kwargs, match):
+    world = World(points=["a"], labels=["n", "y"], base=[[0.3, 0.2]], landing={"g": [[0.5, 0.5]]})
+    args = {"n": 1_000, "N": 10_000, "n_test": 1_000, "delta": 0.05} | kwargs
+    with pytest.raises(ACAInputError, match=match):
+        finite_sample_multi(world, Collective("i", 0.1, "g", target="y"), Beliefs.intervals({}, {}), **args)
