@@ -24,6 +24,7 @@ from hypothesis.extra import numpy as hnp
 
 from aca_games import ACAInputError, Collective, World, bounds, success, testing
 from aca_games.beliefs import Beliefs
+from aca_games.bounds.finite_partial import worst_extras
 from aca_games.bounds.finite_sample import finite_sample
 from aca_games.bounds.partial import bayes, bayes_exact, finite_sample_multi, robust
 
@@ -399,3 +400,16 @@ def test_finite_sample_multi_bad_input_names_the_argument(kwargs, match):
     args = {"n": 1_000, "N": 10_000, "n_test": 1_000, "delta": 0.05} | kwargs
     with pytest.raises(ACAInputError, match=match):
         finite_sample_multi(world, Collective("i", 0.1, "g", target="y"), Beliefs.intervals({}, {}), **args)
+
+
+@given(st.floats(-2.0, 2.0), st.floats(0.0, 500.0), st.floats(0.01, 20.0))
+def test_worst_extras_is_the_minimum_over_every_number_of_extras(c, X, lam):
+    """The closed form of the inner minimum against the definition ``k (c - 4 R(k))``,
+    ``R(k) = sqrt(λ/(2k))``, on a fine grid of ``k`` in ``[0, X]`` (plus ``X``)."""
+    k = np.concatenate([np.linspace(0.0, X, 200_001), [X]])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        values = np.where(k > 0, k * (c - 4.0 * np.sqrt(lam / (2.0 * k))), 0.0)
+    best = values.min()
+    got = float(worst_extras(c, X, lam))
+    assert got <= best + 1e-9  # a minimum: never above any k
+    assert got >= best - 1e-6 * (1.0 + abs(best))  # and attained (the grid is fine enough)

@@ -152,12 +152,23 @@ def _finite_margins(r, base, landing, groups: Groups, guaranteed, extras, sizes,
     L = guaranteed[:, None, None, None]
     X = extras[:, None, None, None]
     support = jnp.where(L > 0, (L / N) * (e - 2.0 * R(L)), 0.0)
-    c = e + d_hat[None, None] - 2.0 * R(n_est)
-    full = X * c - 4.0 * jnp.sqrt(X * lam / 2.0)
-    safe = jnp.where(c > 0, c, 1.0)
-    inner = jnp.where((c > 0) & (2.0 * lam / safe**2 < X), -2.0 * lam / safe, jnp.inf)
-    conflict = jnp.minimum(0.0, jnp.minimum(full, inner)) / N
+    conflict = worst_extras(e + d_hat[None, None] - 2.0 * R(n_est), X, lam) / N
     term = jnp.where(groups.valid[:, :, None, None], support + conflict, jnp.inf)
     margin = margin + jnp.sum(jnp.min(term, axis=1), axis=0)
     lb = jnp.min(jnp.where(r.target, jnp.inf, margin), axis=-1) - kappa
     return lb, land_hat.sum(axis=1)
+
+
+def worst_extras(c, X, lam) -> jax.Array:
+    """``min_{0<=k<=X} (k c - 4 sqrt(k λ / 2))`` over real ``k`` (elementwise): the conflict of up to
+    ``X`` extras, ``k (c - 4 R(k))`` with ``R(k) = sqrt(λ / (2k))``. The function is convex in
+    ``k`` (a line minus a concave root); for ``c > 0`` its stationary point is ``k = 2λ/c²`` with
+    value ``-2λ/c``, so the minimum is at ``0``, ``X`` or that point when it lies in ``(0, X)``.
+
+    >>> float(worst_extras(1.0, 100.0, 2.0))   # k = 4: 4 - 4 sqrt(4) = -4 = -2λ/c
+    -4.0
+    """
+    full = X * c - 4.0 * jnp.sqrt(X * lam / 2.0)
+    safe = jnp.where(c > 0, c, 1.0)
+    inner = jnp.where((c > 0) & (2.0 * lam / safe**2 < X), -2.0 * lam / safe, jnp.inf)
+    return jnp.minimum(0.0, jnp.minimum(full, inner))
