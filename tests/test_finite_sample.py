@@ -356,6 +356,8 @@ def test_bad_input_erase_and_unplant():
         _fs(ERASE, n=10_000, N=12_000, label_margin=0.04)
     with pytest.raises(ACAInputError, match=r"label_margin: 1.5 is outside \(0, 1\]"):
         _fs(ERASE, n=10_000, N=40_000, label_margin=1.5)
+    with pytest.raises(ACAInputError, match=r"label_margin: 0.0 is outside \(0, 1\]"):
+        _fs(ERASE, n=10_000, N=40_000, label_margin=0.0)
     with pytest.raises(ACAInputError, match="label_margin: NaN or inf"):
         _fs(ERASE, n=10_000, N=40_000, label_margin=float("nan"))
     assert 0.0 <= float(_fs(ERASE, n=10_000, N=40_000, label_margin=1.0)) <= 1.0  # (0, 1] is closed at 1

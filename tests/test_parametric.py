@@ -377,6 +377,8 @@ def test_special_cases():
     assert bool(b.reachable) and float(b.distance) == 0.0
     assert not bool(P.gradient_neutralising(0.2499, 1.0, 3.0).reachable)
     assert P.gradient_neutralising(0.3, 1.0, 3.0).distance is None
+    # below the threshold the distance is ((1-α) g - α C)/μ: (0.9·2 - 0.1·3)/0.5 = 3
+    assert float(P.gradient_neutralising(0.1, 2.0, 3.0, 0.5).distance) == pytest.approx(3.0, rel=1e-12)
     assert float(P.gradient_neutralising(0.0, 0.0, 0.0).threshold) == 0.0
 
 
@@ -434,7 +436,7 @@ BAD = [
     (lambda: P.gradient_control(0.5, 1.0, 1.0, 1.0, 0.1, 0), r"steps: .*not a positive integer"),
     (lambda: P.gradient_control(0.5, 1.0, np.inf, 1.0, 0.1, 3), r"base_grad_bound: NaN or inf"),
     (lambda: P.gradient_control(0.5, 1.0, 1.0, 0.0, 0.1, 3), r"dist0: .*must be > 0"),
-    (lambda: _dp(noise_multiplier=-1.0), r"noise_multiplier: .*negative"),
+    (lambda: _dp(noise_multiplier=-1.0), r"noise_multiplier: -1\.0 is negative; σ must be >= 0"),
     (lambda: _dp(batch=0), r"batch: .*positive integer"),
     (lambda: _dp(dim=0), r"dim: .*positive integer"),
     (lambda: _dp(delta_prime=1.0), r"delta_prime: .*outside \(0, 1\)"),

@@ -413,3 +413,17 @@ def test_worst_extras_is_the_minimum_over_every_number_of_extras(c, X, lam):
     got = float(worst_extras(c, X, lam))
     assert got <= best + 1e-9  # a minimum: never above any k
     assert got >= best - 1e-6 * (1.0 + abs(best))  # and attained (the grid is fine enough)
+
+
+def test_bayes_draws_each_others_option_with_its_menu_weight():
+    """Rival a hurts i with its first option (weight 0.9) and helps with its second; b's only option
+    is harmless. i wins only when a helps: probability 0.1, within four standard errors."""
+    world = World(points=["a"], labels=["n", "y"], base=[[0.3, 0.2]], landing={"g": [[0.5, 0.5]]})
+    i = Collective("i", 0.1, "g", target="y")
+    hurt, help_ = Collective("a", 0, "g", target="n"), Collective("a", 0, "g", target="y")
+    prior = Beliefs.product_prior({"a": {0.2: 1.0}, "b": {0.05: 1.0}},
+                                  {"a": [hurt, help_], "b": [Collective("b", 0, "g", target="y")]},
+                                  {"a": [0.9, 0.1]})
+    assert float(bayes_exact(world, i, prior)) == pytest.approx(0.1, abs=1e-12)
+    est = bayes(world, i, prior, jax.random.key(0), 2_000)
+    assert abs(float(est.mean) - 0.1) <= 4 * float(est.stderr)
