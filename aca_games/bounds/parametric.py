@@ -74,7 +74,7 @@ def _nonneg(name, value):
     _check(name, value, lambda a: a >= 0, "is negative; norms and budgets must be >= 0")
 
 
-def _positive(name, value, what="must be > 0"):
+def _positive(name, value, what):
     _check(name, value, lambda a: a > 0, what)
 
 
