@@ -293,12 +293,15 @@ def main(argv: list[str]) -> int:
         return 2
     # mutmut keeps a module's results while its source is unchanged: killed mutants stay killed
     # (more tests cannot revive them) and the others are retested when a test file changes.
-    # --fresh measures the chosen modules again from scratch.
-    if fresh and CACHE.exists():
+    # Skipped mutants are always reconsidered (another --sample may take them); --fresh measures
+    # the chosen modules again from scratch.
+    if CACHE.exists():
+        statuses = "" if fresh else " AND status = 'skipped'"
         with sqlite3.connect(CACHE) as db:
             db.execute(
                 "UPDATE mutant SET status = 'untested' WHERE line IN (SELECT l.id FROM line l JOIN "
-                f"sourcefile s ON l.sourcefile = s.id WHERE s.filename IN ({','.join('?' * len(modules))}))",
+                f"sourcefile s ON l.sourcefile = s.id WHERE s.filename IN ({','.join('?' * len(modules))}))"
+                + statuses,
                 modules,
             )
     os.environ["PYTHONDONTWRITEBYTECODE"] = "1"  # a mutant must never leave a stale .pyc behind
