@@ -14,9 +14,10 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from references import bounds as bounds_ref
 from references import flip_sets as ref
 
-from aca_games import ACAInputError, Collective, World, critical_mass, success
+from aca_games import ACAInputError, Collective, World, critical_mass, critical_masses, success
 from aca_games.critical import ENUMERATE_MAX_POINTS, GRID, critical_mass_result
 from solvers.coalition import critical_mass as certified_critical_mass
 
@@ -189,3 +190,18 @@ def test_a_target_of_every_label_is_met_at_size_zero(reading):
     c = Collective("c", 0.0, "g", target=("a", "b"), label="a")
     assert critical_mass(world, c, 1.0, "exact", 0.05, reading) == 0.0
     assert ref.success(world, c, 0.0, 0.05, reading) == 1.0
+
+
+def test_the_staircase_follows_the_planted_label_and_the_oracle_any_target_label():
+    """Target {b, c}, planting b: at point p0 the base already leads with c (the oracle wins it at
+    size 0), but the staircase needs b itself to beat a. Both critical masses against the
+    reference staircase (``references/bounds.py``) and the oracle."""
+    world = _from_counts([[1, 0, 3], [2, 1, 0], [1, 2, 1]], [0, 1, 1])
+    c = Collective("c", 0.0, "g", target=("b", "c"), label="b")
+    staircase = critical_masses(world, [c, c.replace(name="d")], 1.0, "staircase")
+    exact = critical_masses(world, [c], 1.0, "exact")[0]
+    assert staircase[0] == staircase[1] > exact >= 0.0
+    for alpha in (staircase[0] * (1 - 1e-6), staircase[0] * (1 + 1e-6)):
+        expected = bounds_ref.per_point(world, [c], [alpha], 0.0)[0]
+        assert (expected >= 1.0 - 1e-12) == (alpha > staircase[0])
+    assert float(success(world, c.with_size(exact * (1 + 1e-6) + 1e-12))[0]) == 1.0
