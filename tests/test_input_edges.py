@@ -91,7 +91,7 @@ def test_a_menu_may_repeat_its_collective_across_options():
     assert sorted(r["option"] for r in ranking) == [0, 1, 2]
 
 
-@pytest.mark.parametrize("sizes", [[0.5, 0.5], [0.7, 0.3]])
+@pytest.mark.parametrize("sizes", [[0.5, 0.5], [0.7, 0.3], [[0.0, 0.5], [0.5, 0.5]]])
 def test_sizes_that_leave_no_bystanders_are_an_input_error(sizes):
     """Σ α_j = 1 exactly is rejected (THEORY §1: the collectives leave room for bystanders)."""
     with pytest.raises(ACAInputError, match=r"sizes: collectives sum to 1.0 >= 1; they are disjoint"):
