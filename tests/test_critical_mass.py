@@ -139,6 +139,8 @@ def test_result_carries_its_method_and_a_witness(bound):
     r = critical_mass_result(world, FL.replace(target=("yes",), label="yes"), 0.9, bound)
     assert r.exact and r.value == critical_mass(world, FL.replace(target=("yes",), label="yes"), 0.9, bound)
     assert r.value < r.witness < 1
+    if bound == "closed_form":  # the bound increases in the size: a witness just above α*
+        assert r.witness - r.value <= 1e-8 * r.value + 1e-14
 
 
 def test_solver_certifies_the_window_at_its_witness():

@@ -121,15 +121,20 @@ def test_subset_sum_is_solved_by_meet_in_the_middle(monkeypatch):
     assert got == pytest.approx(np.max(np.where(fits, bits @ mass, 0.0)), abs=1e-12)
 
 
-def test_large_neighbourhoods_are_trusted_only_when_certified():
+def test_large_neighbourhoods_are_trusted_only_when_certified(monkeypatch):
     """A 50-item subset sum where one pool of 40 stops 1.8e-9 short of the optimum and no pool
-    reaches the fractional bound: the search must go on to the exact meet-in-the-middle."""
+    reaches the fractional bound: the search must go on to the exact meet-in-the-middle. In
+    ``solve`` (items sorted) the neighbourhoods do certify; made to certify nothing, with the quick
+    Pareto pass giving up, ``solve`` must take the meet-in-the-middle path."""
     mass = np.random.default_rng(2).dirichlet(np.ones(50))
     cost, room = 0.2 * mass, 0.02 / 0.98 + ks.TIE_TOL
     exact = search._meet_in_the_middle(mass, cost, room)
     assert exact is not None
     found, certified = search._large_neighbourhoods(mass, cost, room)
     assert not certified and found <= exact
+    assert search.solve(mass, cost[:, None], np.array([room])) == pytest.approx(exact, abs=search.VALUE_TOL)
+    monkeypatch.setattr(search, "QUICK_STATES", 1)
+    monkeypatch.setattr(search, "_large_neighbourhoods", lambda *args: (0.0, False))
     assert search.solve(mass, cost[:, None], np.array([room])) == pytest.approx(exact, abs=search.VALUE_TOL)
 
 
