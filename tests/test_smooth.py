@@ -114,3 +114,12 @@ def test_bad_temperature(tau):
     world = World(points=["a"], labels=["n", "y"], base=[[0.3, 0.1]], landing={"g": [[0.5, 0.5]]})
     with pytest.raises(ACAInputError, match="tau"):
         smooth.smooth_success(world, Collective("c", 0.2, "g", target="y"), tau)
+
+
+def test_soft_clip_tends_to_the_clip_on_both_sides():
+    """``τ softplus(x/τ) - τ softplus((x-1)/τ)`` -> ``clip(x, 0, 1)`` as ``τ -> 0``: within ``τ log 2``
+    at the kinks 0 and 1, and to rounding a quarter away from them."""
+    away, kinks = np.array([-1.0, 0.25, 0.5, 0.75, 2.0]), np.array([0.0, 1.0])
+    np.testing.assert_allclose(np.asarray(smooth.soft_clip01(away, 1e-3)), np.clip(away, 0, 1), atol=1e-12)
+    gap = np.abs(np.asarray(smooth.soft_clip01(kinks, 1e-3)) - kinks)
+    assert np.all(gap <= 1e-3 * np.log(2) + 1e-15)
