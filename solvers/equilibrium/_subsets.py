@@ -157,14 +157,15 @@ def _packed_width(G: int) -> int:
 
 
 def _feasible(T: _Tables, PN: np.ndarray):
-    """Per candidate: packed ``(K, G/8)`` bits "simple vertex" and "degenerate vertex".
+    """Per candidate: packed ``(K, W)`` bits "simple vertex" and "degenerate vertex" (``W`` bytes,
+    :func:`_packed_width`).
 
     A candidate is a vertex iff all its slots share one sign (zeros allowed) and some x slot is
     nonzero; it is degenerate (has labels beyond its basis) iff some slot is zero."""
     simple, degen = [], []
     words = PN.view(np.uint64)
     for lv in T.cand:
-        Pv, Nv = words[lv["nbP"]], words[lv["nbN"]]  # (nK, b, G/8): slot > 0, slot < 0 (sign applied)
+        Pv, Nv = words[lv["nbP"]], words[lv["nbN"]]  # (nK, b, words): slot > 0, slot < 0 (sign applied)
         k = lv["k"]
         nz = Pv | Nv
         ok = np.bitwise_or.reduce(nz[:, :k], axis=1)
@@ -233,7 +234,7 @@ def _transpose_index(m: int, n: int) -> np.ndarray:
 
 
 def _game_mask(g: np.ndarray, G: int) -> np.ndarray:
-    """Packed ``(1, G/8)`` mask of the games listed in ``g``."""
+    """Packed ``(1, W)`` mask of the games listed in ``g`` (``W``: :func:`_packed_width`)."""
     mask = np.zeros(8 * _packed_width(G), bool)
     mask[g] = True
     return np.packbits(mask)[None, :]

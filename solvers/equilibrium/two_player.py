@@ -174,7 +174,7 @@ def _finish(G: int, g: np.ndarray, x: np.ndarray, y: np.ndarray, A: np.ndarray, 
     x /= x.sum(axis=1, keepdims=True)
     y /= y.sum(axis=1, keepdims=True)
     keys = _sort_keys(g, x, y)
-    order = _lexsort_columns(keys)
+    order = np.lexsort(keys[::-1])
     g, x, y, keys = g[order], x[order], y[order], keys[:, order]
     dup = np.zeros(len(g), bool)
     dup[1:] = (keys[:, 1:] == keys[:, :-1]).all(axis=0)
@@ -199,20 +199,6 @@ def _sort_keys(g: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         desc = np.concatenate([desc, np.zeros((len(q), 1), np.int64)], axis=1)
     packed = (desc[:, 0::2] << 30) | desc[:, 1::2]
     return np.vstack([g * (q.shape[1] + 1) + supp, packed.T])
-
-
-def _lexsort_columns(keys: np.ndarray) -> np.ndarray:
-    """``np.lexsort(keys[::-1])`` (columns ordered by ``keys[0]``, then ``keys[1]``...; stable):
-    one integer sort on ``keys[0]``, the full lexsort only within runs of equal ``keys[0]``."""
-    order = np.argsort(keys[0], kind="stable")
-    first = keys[0, order]
-    same = first[1:] == first[:-1]
-    tied = np.zeros(len(order), bool)
-    tied[1:] |= same
-    tied[:-1] |= same
-    sub = order[tied]  # whole runs, in run order: sorting them again by all keys keeps each in place
-    order[tied] = sub[np.lexsort(keys[::-1, sub])]
-    return order
 
 
 def _method(method: str, m: int, n: int, batched: bool = False) -> str:
