@@ -162,7 +162,8 @@ def critical_mass_result(
         raise ACAInputError(f"target_success: {target!r} is outside (0, 1]")
     kappa = float(slack(eps, reading))
     if bound == "closed_form":
-        alpha = float(closed_form_critical_mass(closed_form_terms(world, collective), kappa, target))
+        terms = jax.tree_util.tree_map(np.asarray, closed_form_terms(world, collective))
+        alpha = float(closed_form_critical_mass(terms, kappa, target))
         return CriticalMass(alpha, _closed_form_witness(alpha), "closed_form", True)
     if bound == "grid":
         alpha = _grid_bisect(world, collective, target, eps, reading)
@@ -246,7 +247,7 @@ def critical_masses(
     kappa = float(slack(eps, reading))
     if bound == "closed_form":
         terms = [closed_form_terms(world, c) for c in collectives]
-        stacked = stack_trees(terms)
+        stacked = jax.tree_util.tree_map(np.asarray, stack_trees(terms))  # evaluated on the host
         return np.asarray(closed_form_critical_mass(stacked, kappa, target), dtype=float)
     if bound == "grid" or (bound == "exact" and kappa != 0.0):
         return np.array([critical_mass(world, c, target, bound, eps, reading) for c in collectives])
@@ -307,7 +308,8 @@ def _pieces(base, p, live, reading):
     Returns the piece ends ``lo, hi`` ``(n,)``, the won set ``(n, P_live)`` and the flip costs as
     lines ``cost0 + cost1 α`` ``(n, P_live, C)``, zero at points not won.
     """
-    base, slope, mask = np.asarray(base), np.asarray(p.planted - base), np.asarray(p.target)
+    base, mask = np.asarray(base), np.asarray(p.target)
+    slope = np.asarray(p.planted) - base
     edges = _edges(_cell_crossings(base[live], slope[live]))
     _, c0, c1, _, _ = _lines(base, slope, mask, 0.5 * (edges[:-1] + edges[1:]), live, "huber")
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -361,7 +361,7 @@ class ACAGame:
         arr = self._check_profile(profiles, batched=True)
         batch = to_device(arr.reshape(-1, len(self.players)))
         out = kernels.deviation_tables(self.arrays, batch, self.config, self.deviation_chunk())
-        return out[0] if arr.ndim == 1 else out
+        return to_device(np.asarray(out)[0]) if arr.ndim == 1 else out  # no eager squeeze program
 
     def deviation_kernel(self, profile, player) -> jax.Array:
         """Pure, traceable form of :meth:`deviation_payoffs` (``profile`` and ``player`` may be

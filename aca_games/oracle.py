@@ -109,11 +109,9 @@ def success(
             )
         check_sizes(given if isinstance(given, np.ndarray) else sizes)  # numpy input: no copy back
     bayes = v.is_concrete(eps) and float(eps) == 0.0
-    batch = sizes.reshape(-1, sizes.shape[-1])
-    out = _success_batch(
-        world.base, planting, batch, slack(eps, reading), reading=reading, method=method, bayes=bayes
+    return _success_batch(
+        world.base, planting, sizes, slack(eps, reading), reading=reading, method=method, bayes=bayes
     )
-    return out.reshape(sizes.shape)
 
 
 def _success_batch(base, planting, sizes, kappa, *, reading, method, bayes):
@@ -153,7 +151,7 @@ def compiler_options() -> dict | None:
 def _compiled_batch(reading, method, bayes, tuned):
     kernel = functools.partial(success_kernel, reading=reading, method=method, bayes=bayes)
 
-    def batch(base, planting, sizes, kappa):
+    def rows(base, planting, sizes, kappa):
         one = lambda s: kernel(base, planting, s, kappa)  # noqa: E731
         if method != "greedy" and not bayes:
             return jax.lax.map(one, sizes, batch_size=_KNAPSACK_CHUNK)
@@ -161,6 +159,11 @@ def _compiled_batch(reading, method, bayes, tuned):
         if sizes.shape[0] <= chunk:
             return jax.vmap(one)(sizes)
         return jax.lax.map(one, sizes, batch_size=chunk)
+
+    def batch(base, planting, sizes, kappa):
+        """Size vectors ``(..., K)``, flattened to rows inside the program (an eager reshape
+        compiles a program of its own)."""
+        return rows(base, planting, sizes.reshape(-1, sizes.shape[-1]), kappa).reshape(sizes.shape)
 
     return jax.jit(batch, compiler_options=compiler_options() if tuned else None)
 

@@ -12,7 +12,9 @@ import numpy as np
 
 from aca_games import ACAInputError, Collective
 from aca_games import _validate as v
+from aca_games._pytree import to_device
 from aca_games.bounds.multi import b1_kernel, per_point_kernel
+from aca_games.bounds.population import clip01
 from aca_games.planting import check_collectives
 from solvers._solution import Solution
 
@@ -29,17 +31,18 @@ def _shrink_probe(base, p, alpha, targets, kappa, terms, covered) -> list:
     """For each positive size: does shrinking it by ``SHRINK_REL`` (relative) break some target?
     ``None`` for zero sizes. Uses the library kernels (``b1_kernel`` / ``per_point_kernel``)."""
     out = []
+    kappa = to_device(kappa, dtype=jnp.float64)  # the dtype of the re-check's call: no retrace
     for i in range(alpha.size):  # a loop reuses the ops the re-check just compiled for this shape
         if alpha[i] <= 0:
             out.append(None)
             continue
         sizes = alpha.copy()
         sizes[i] *= 1.0 - SHRINK_REL
-        sizes = jnp.asarray(sizes)
+        sizes = to_device(sizes)
         if terms is None:
             vals = per_point_kernel(base, p, sizes, kappa)
         else:
-            vals = b1_kernel(p, terms, covered, sizes, kappa)
+            vals = b1_kernel(p, terms, covered, sizes, kappa, clip01)  # as multi_closed_form passes it
         out.append(bool(np.any(np.asarray(vals) < targets - CHECK_TOL)))
     return out
 

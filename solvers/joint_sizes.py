@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
+import jax
 import numpy as np
 
 from aca_games import ACAInputError, Collective, World, bounds, oracle, plant_all
@@ -146,11 +147,11 @@ def min_joint_sizes(
 
 def _closed_form_model(world, collectives, targets, kappa):
     """Rows ``A α >= rhs`` of the B1 constraints and the ``ν`` rows (module docstring)."""
-    terms, _ = stacked_terms(world, collectives)
+    terms = jax.tree_util.tree_map(np.asarray, stacked_terms(world, collectives)[0])  # host arithmetic
     rho = np.asarray(bounds.conflict_mass(world, collectives))
-    D = np.asarray(terms.delta * terms.xi)
-    R = np.asarray(terms.resistance * terms.xi)
-    nu, b = np.asarray(terms.net_rate), np.asarray(terms.bystander_rate)
+    D = terms.delta * terms.xi
+    R = terms.resistance * terms.xi
+    nu, b = terms.net_rate, terms.bystander_rate
     A = D[:, None] - rho
     np.fill_diagonal(A, nu * (1.0 - targets) + b * D - R)
     gap = np.where(targets < 1.0, _milp.GAP, 0.0)

@@ -544,3 +544,21 @@ def test_best_size_within_a_range(runner):
     steps = [row["payoff"]["value"] for row in doc["ranking"] if row["option"].startswith("recruit @")]
     coarse = [payoff(x) for x in np.linspace(r.lo, r.hi, 41)]
     assert found["payoff"]["value"] >= max(steps + coarse) - TOL
+
+
+@pytest.mark.parametrize("name", ["smart_city", "smart_city_v2", "noisy_drivers"])
+def test_report_deviations_read_off_the_tensor_equal_the_deviation_kernel(name):
+    """An enumerated game's report reads the deviation payoffs at the configured profile (and at
+    every other profile it could be asked about) off the payoff tensor; they equal the library's
+    separate deviation kernel, padding included."""
+    from aca_games.app.game_report import _deviations
+    from aca_games.app.scenario import bundled_scenarios, load_scenario
+
+    s = load_scenario(bundled_scenarios()[name])
+    game = default_game(s)
+    tensor = game.payoff_tensor()
+    profiles = list(itertools.product(*(range(m) for m in game.shape)))[:: max(1, game.n_profiles // 7)]
+    for profile in [tuple(s.configured or (0,) * len(game.players)), *profiles]:
+        expected = np.asarray(game.all_deviation_payoffs(profile))
+        np.testing.assert_allclose(_deviations(game, tensor, profile), expected, rtol=0, atol=1e-12)
+        assert np.array_equal(np.isinf(_deviations(game, tensor, profile)), np.isinf(expected))

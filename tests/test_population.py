@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from aca_games import ACAInputError, Collective, World, bounds, critical_mass, success, testing
 from aca_games._knapsack import TIE_TOL
-from aca_games.bounds.population import ClosedFormTerms, closed_form_value
+from aca_games.bounds.population import ClosedFormTerms, closed_form_critical_mass, closed_form_value
 
 PLANTING = ("feature_label", "feature_only")
 
@@ -241,3 +241,23 @@ def test_bad_input(call, match):
     world = World(points=["a"], labels=["no", "yes"], base=[[0.3, 0.1]], landing={"g": [[0.5, 0.5]]})
     with pytest.raises(ACAInputError, match=match):
         call(world, Collective("c", 0.2, "g", target="yes"))
+
+
+def test_closed_form_critical_mass_on_the_host_equals_the_device():
+    """numpy terms are evaluated by numpy (no XLA program): bit for bit the values of the same
+    formula on JAX arrays, eagerly and under jit, including the infinite (never reached) cases."""
+    rng = np.random.default_rng(7)
+    scale = np.array([[0.2], [1.0], [1.0], [1.0], [0.05], [1e-6]])  # delta, xi, nu, b, h*Gamma, ties
+    cols = rng.random((len(ClosedFormTerms._fields), 64)) * scale
+    cols[2, :8] = 0.0  # no net rate: never reached (inf)
+    host = ClosedFormTerms(*cols)
+    device = ClosedFormTerms(*map(jnp.asarray, cols))
+    for kappa, target in ((0.0, 0.5), (0.02, 0.9), (0.1, 1.0)):
+        on_host = closed_form_critical_mass(host, kappa, target)
+        assert isinstance(on_host, np.ndarray)
+        eager = np.asarray(closed_form_critical_mass(device, kappa, target))
+        jitted = np.asarray(jax.jit(closed_form_critical_mass)(device, kappa, target))
+        assert np.isinf(on_host[:8]).all() and (target == 1.0 or np.isfinite(on_host).any())
+        np.testing.assert_array_equal(on_host, eager)
+        np.testing.assert_array_equal(np.isinf(on_host), np.isinf(jitted))
+        np.testing.assert_allclose(on_host, jitted, rtol=1e-14)

@@ -19,7 +19,8 @@ runs best-response dynamics from the configured profile and returns one certifie
 JSON says which method ran (``"method"``). Either way an equilibrium means every player's largest
 unilateral gain is at most :data:`~solvers.equilibrium.large.EQUILIBRIUM_TOL` (rounding), and the
 best response of each collective to the configured profile comes from the ``Σ m_i`` deviation
-payoffs (:meth:`aca_games.ACAGame.all_deviation_payoffs`).
+payoffs: read off the payoff tensor of an enumerated game, else
+:meth:`aca_games.ACAGame.all_deviation_payoffs`.
 """
 
 from __future__ import annotations
@@ -93,7 +94,9 @@ def game_report(scenario: Scenario, progress: Callable[[str], None] | None = Non
     game = default_game(scenario)
     names = [p.option_names for p in game.players]
     configured = tuple(scenario.configured or (0,) * len(game.players))
-    deviations = np.asarray(game.all_deviation_payoffs(configured))
+    enumerate_all = game.n_profiles <= ENUMERATE_MAX_PROFILES
+    tensor = game.payoff_tensor() if enumerate_all else None
+    deviations = _deviations(game, tensor, configured)
     now = deviations[np.arange(len(configured)), configured]
     gains = deviations.max(axis=1) - now
     report = {
@@ -106,9 +109,9 @@ def game_report(scenario: Scenario, progress: Callable[[str], None] | None = Non
         "best_responses": _best_responses(game, deviations, configured),
         "tol": EQUILIBRIUM_TOL,
     }
-    if game.n_profiles <= ENUMERATE_MAX_PROFILES:
+    if enumerate_all:
         say(f"enumerating all {format_count(game.n_profiles)} profiles...")
-        report.update(_enumerated(game, names))
+        report.update(_enumerated(game, names, tensor))
     else:
         say(f"{format_count(game.n_profiles)} profiles: best-response dynamics (find_equilibrium)...")
         report.update(_searched(game, names, configured, say))
@@ -134,9 +137,22 @@ def _best_responses(game: ACAGame, deviations: np.ndarray, configured) -> list[d
     return out
 
 
-def _enumerated(game: ACAGame, names) -> dict:
+def _deviations(game: ACAGame, tensor, configured) -> np.ndarray:
+    """``D[p, b] = u_p(b, a_{-p})`` at the configured profile ``a``, ``(n, max m)`` with ``-inf``
+    padding: read off the payoff tensor when the game is tabulated (no second program to trace),
+    else :meth:`~aca_games.ACAGame.all_deviation_payoffs`."""
+    if tensor is None:
+        return np.asarray(game.all_deviation_payoffs(configured))
+    out = np.full((len(game.players), max(game.shape)), -np.inf)
+    for p, m in enumerate(game.shape):
+        at = list(configured)
+        at[p] = slice(None)
+        out[p, :m] = tensor[(p, *at)]
+    return out
+
+
+def _enumerated(game: ACAGame, names, tensor) -> dict:
     """All pure equilibria from the payoff tensor, the price of anarchy, 2-player mixed equilibria."""
-    tensor = game.payoff_tensor()
     pure = pure_nash(tensor, tol=EQUILIBRIUM_TOL)
     out = {
         "method": "enumeration",

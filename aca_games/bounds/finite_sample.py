@@ -110,6 +110,8 @@ def union_delta(world: World, strategy: str, delta):
         events = 2 + points * labels + 2 * features + 2 * features * labels
     else:
         events = 2 + 2 * points + 2 * points * labels
+    if v.is_concrete(delta):  # on the host: an eager division compiles a program
+        return to_device(np.asarray(delta, dtype=np.float64) / events)
     return jnp.asarray(delta, dtype=jnp.float64) / events
 
 

@@ -176,7 +176,7 @@ def multi_closed_form(
 
 def stacked_terms(world: World, collectives: Sequence[Collective]):
     """Closed-form terms of every collective, stacked, and a mask of those the form covers."""
-    zero = ClosedFormTerms(*(jnp.float64(0.0),) * len(ClosedFormTerms._fields))
+    zero = ClosedFormTerms(*(np.float64(0.0),) * len(ClosedFormTerms._fields))  # stacked on the host
     covered = [c.strategy in _CLOSED for c in collectives]
     terms = [closed_form_terms(world, c) if ok else zero for c, ok in zip(collectives, covered, strict=True)]
     return stack_trees(terms), to_device(covered)
@@ -225,7 +225,7 @@ def bloc(
     label = [world.label_index(c.label) if ok else 0 for c, ok in zip(collectives, planting, strict=True)]
     wrong = [world.label_index(_wrong_label(world, c)) if c.noise_mode == "misfire" else 0
              for c in collectives]
-    noise = stack_trees([jnp.asarray(c.noise, dtype=jnp.float64) for c in collectives])
+    noise = to_device([c.noise for c in collectives], dtype=jnp.float64)
     modes = np.array([[c.noise_mode == m for m in ("drop", "scatter", "misfire")] for c in collectives])
     kappa, label, wrong = slack(eps, reading), np.array(label), np.array(wrong)
     return _over_sizes(

@@ -54,6 +54,7 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from aca_games._errors import ACAInputError
 from aca_games._knapsack import TIE_TOL
@@ -184,7 +185,7 @@ def closed_form(world: World, collective: Collective, eps=0.0, reading: str = "h
 
 
 def closed_form_critical_mass(terms: ClosedFormTerms, kappa, target_success) -> jax.Array:
-    """Smallest ``α`` whose closed form reaches ``S*``:
+    """Smallest ``α`` whose closed form reaches ``S*`` (a numpy array for numpy terms):
     ``α* = (Δξ + κ + |X*|τ) / (ν(1-S*) + bΔξ - hΓξ)``.
 
     The closed form meets ``S*`` iff ``α (ν(1-S*) + bΔξ - hΓξ) >= Δξ + κ + |X*|τ`` (for ``αν > 0``).
@@ -198,14 +199,17 @@ def closed_form_critical_mass(terms: ClosedFormTerms, kappa, target_success) -> 
     >>> [float(closed_form_critical_mass(t, 0.0, s)) for s in (0.5, 1.0)]   # 1e-12 / (1 - S*)
     [2e-12, inf]
     """
+    # numpy inputs are evaluated by numpy on the host (the same IEEE operations, no XLA program)
+    leaves = jax.tree_util.tree_leaves((terms, kappa, target_success))
+    xp = jnp if any(isinstance(x, jax.Array) for x in leaves) else np
     num = terms.delta * terms.xi + kappa + terms.ties
     den = (
         terms.net_rate * (1.0 - target_success)
         + terms.bystander_rate * terms.delta * terms.xi
         - terms.resistance * terms.xi
     )
-    alpha = jnp.where(den > 0, num / jnp.where(den > 0, den, 1.0), jnp.inf)
-    return jnp.where((alpha < 1.0) & (terms.net_rate > 0), alpha, jnp.inf)
+    alpha = xp.where(den > 0, num / xp.where(den > 0, den, 1.0), xp.inf)
+    return xp.where((alpha < 1.0) & (terms.net_rate > 0), alpha, xp.inf)
 
 
 def staircase(world: World, collective: Collective, eps=0.0, reading: str = "huber") -> jax.Array:

@@ -139,24 +139,33 @@ def _minors(C: np.ndarray, tol: float):
                     acc += tmp
     n = T.n_minors
     M = np.maximum(np.abs(C).sum(axis=2).max(axis=1), 1.0)  # (G,)
-    PN = np.empty((2 * n, (G + 7) // 8), np.uint8)
+    PN = np.zeros((2 * n, _packed_width(G)), np.uint8)
+    w = (G + 7) // 8
     for k in T.rows:
         (nr, nc), o = T.shape[k], T.off[k]
         thr = (ZERO_REL * max(tol, 1e-9) * k) * M ** (k - 1)
         Ek = E[o : o + nr * nc]
-        PN[o : o + nr * nc] = np.packbits(Ek > thr, axis=1)
-        PN[n + o : n + o + nr * nc] = np.packbits(Ek < -thr, axis=1)
+        PN[o : o + nr * nc, :w] = np.packbits(Ek > thr, axis=1)
+        PN[n + o : n + o + nr * nc, :w] = np.packbits(Ek < -thr, axis=1)
     return E, PN
 
 
+def _packed_width(G: int) -> int:
+    """Bytes per row of a bit-packed set of ``G`` games: a whole number of 64-bit words (the bit
+    operations run on uint64 views, 64 games per element), zero past game ``G``."""
+    return (G + 63) // 64 * 8
+
+
 def _feasible(T: _Tables, PN: np.ndarray):
-    """Per candidate: packed ``(K, G/8)`` bits "simple vertex" and "degenerate vertex".
+    """Per candidate: packed ``(K, W)`` bits "simple vertex" and "degenerate vertex" (``W`` bytes,
+    :func:`_packed_width`).
 
     A candidate is a vertex iff all its slots share one sign (zeros allowed) and some x slot is
     nonzero; it is degenerate (has labels beyond its basis) iff some slot is zero."""
     simple, degen = [], []
+    words = PN.view(np.uint64)
     for lv in T.cand:
-        Pv, Nv = PN[lv["nbP"]], PN[lv["nbN"]]  # (nK, b, G/8): slot > 0, slot < 0 (sign applied)
+        Pv, Nv = words[lv["nbP"]], words[lv["nbN"]]  # (nK, b, words): slot > 0, slot < 0 (sign applied)
         k = lv["k"]
         nz = Pv | Nv
         ok = np.bitwise_or.reduce(nz[:, :k], axis=1)
@@ -164,14 +173,15 @@ def _feasible(T: _Tables, PN: np.ndarray):
         allnz = np.bitwise_and.reduce(nz, axis=1)
         simple.append(ok & allnz)
         degen.append(ok & ~allnz)
-    return np.concatenate(simple), np.concatenate(degen)
+    return np.concatenate(simple).view(np.uint8), np.concatenate(degen).view(np.uint8)
 
 
 def _packed_nonzero(bits: np.ndarray, G: int):
-    """``(row, game)`` of the set bits of a packed ``(R, G/8)`` array (sparse-friendly)."""
-    r, byte = np.nonzero(bits)
-    i, bit = np.nonzero(np.unpackbits(bits[r, byte][:, None], axis=1))
-    g = byte[i] * 8 + bit
+    """``(row, game)`` of the set bits of a packed ``(R, W)`` array, ``W`` a multiple of 8 bytes
+    (:func:`_packed_width`), in row-major order; scanned a 64-bit word at a time."""
+    r, word = np.nonzero(bits.view(np.uint64))
+    i, bit = np.nonzero(np.unpackbits(bits.reshape(len(bits), -1, 8)[r, word], axis=1))
+    g = word[i] * 64 + bit
     keep = g < G
     return r[i][keep], g[keep]
 
@@ -224,8 +234,8 @@ def _transpose_index(m: int, n: int) -> np.ndarray:
 
 
 def _game_mask(g: np.ndarray, G: int) -> np.ndarray:
-    """Packed ``(1, G/8)`` mask of the games listed in ``g``."""
-    mask = np.zeros(G, bool)
+    """Packed ``(1, W)`` mask of the games listed in ``g`` (``W``: :func:`_packed_width`)."""
+    mask = np.zeros(8 * _packed_width(G), bool)
     mask[g] = True
     return np.packbits(mask)[None, :]
 

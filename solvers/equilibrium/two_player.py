@@ -159,7 +159,11 @@ def _centred(M: np.ndarray) -> np.ndarray:
     """Affine map of each game's payoffs (last two axes) onto [-1/2, 1/2]; constant -> zeros."""
     lo = M.min(axis=(-2, -1), keepdims=True)
     span = M.max(axis=(-2, -1), keepdims=True) - lo
-    return np.where(span > 0, (M - lo) / np.where(span > 0, span, 1.0) - 0.5, 0.0)
+    out = M - lo  # in place from here: a batch of 10^4 games spent more time allocating than computing
+    out /= np.where(span > 0, span, 1.0)
+    out -= 0.5
+    out[np.broadcast_to(span <= 0, out.shape)] = 0.0
+    return out
 
 
 # ------------------------------------------------------------------------------- assembly
@@ -169,17 +173,32 @@ def _finish(G: int, g: np.ndarray, x: np.ndarray, y: np.ndarray, A: np.ndarray, 
     y = np.clip(y, 0.0, None)
     x /= x.sum(axis=1, keepdims=True)
     y /= y.sum(axis=1, keepdims=True)
-    rx, ry = np.round(x, _ROUND), np.round(y, _ROUND)
-    supp = (rx > 0).sum(axis=1) + (ry > 0).sum(axis=1)
-    order = np.lexsort(tuple(-ry[:, ::-1].T) + tuple(-rx[:, ::-1].T) + (supp, g))
-    g, x, y, rx, ry = g[order], x[order], y[order], rx[order], ry[order]
+    keys = _sort_keys(g, x, y)
+    order = np.lexsort(keys[::-1])
+    g, x, y, keys = g[order], x[order], y[order], keys[:, order]
     dup = np.zeros(len(g), bool)
-    dup[1:] = (g[1:] == g[:-1]) & (rx[1:] == rx[:-1]).all(axis=1) & (ry[1:] == ry[:-1]).all(axis=1)
+    dup[1:] = (keys[:, 1:] == keys[:, :-1]).all(axis=0)
     g, x, y = g[~dup], x[~dup], y[~dup]
     Ay = np.einsum("eij,ej->ei", A[g], y)
     xB = np.einsum("ei,eij->ej", x, B[g])
     nc = (Ay.max(axis=1) - (x * Ay).sum(axis=1)) + (xB.max(axis=1) - (xB * y).sum(axis=1))
     return g, x, y, np.maximum(nc, 0.0)
+
+
+def _sort_keys(g: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Integer sort keys ``(K, E)``, most significant first: game, support size, then the
+    probabilities rounded to ``_ROUND`` decimals, descending (``x`` then ``y``, column by column).
+
+    ``np.round(v, d)`` is ``rint(v·10^d) / 10^d``, so the integers ``rint(v·10^d) <= 10^9 < 2^30``
+    order and tie exactly as the rounded floats; two of them share one int64 key (``lexsort`` costs
+    one pass per key: 7 keys instead of 14 on 6x6 games)."""
+    q = np.rint(np.concatenate([x, y], axis=1) * 10.0**_ROUND).astype(np.int64)
+    supp = (q > 0).sum(axis=1)
+    desc = (1 << 30) - 1 - q
+    if desc.shape[1] % 2:
+        desc = np.concatenate([desc, np.zeros((len(q), 1), np.int64)], axis=1)
+    packed = (desc[:, 0::2] << 30) | desc[:, 1::2]
+    return np.vstack([g * (q.shape[1] + 1) + supp, packed.T])
 
 
 def _method(method: str, m: int, n: int, batched: bool = False) -> str:
