@@ -155,7 +155,8 @@ def test_conflict_mass_and_b1_match_the_reference():
         return bit, spread, spread and bit
 
     seen = _run(testing.instances(n_collectives=(2, 3, 4), strategies=PLANTING), check)
-    assert seen[:, 0].mean() >= 0.3, "B1 strictly inside (0, 1) too rarely"
+    # ~0.55 of 25 examples bite on average (30 seeds: 0.32-0.76; one seed of a CI run gave 0.2)
+    assert seen[:, 0].mean() >= 0.15, "B1 strictly inside (0, 1) too rarely"
     assert seen[:, 1].mean() >= 0.3, "rivals conflicting on several points too rarely"
     assert seen[:, 2].any() or len(seen) < 20, "never a non-trivial B1 with a multi-point conflict"
 
