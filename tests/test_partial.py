@@ -402,11 +402,13 @@ def test_finite_sample_multi_bad_input_names_the_argument(kwargs, match):
         finite_sample_multi(world, Collective("i", 0.1, "g", target="y"), Beliefs.intervals({}, {}), **args)
 
 
-@given(st.floats(-2.0, 2.0), st.floats(0.0, 500.0), st.floats(0.01, 20.0))
+@given(st.floats(-2.0, 2.0), st.integers(0, 500).map(float), st.floats(0.01, 20.0))
 def test_worst_extras_is_the_minimum_over_every_number_of_extras(c, X, lam):
     """The closed form of the inner minimum against the definition ``k (c - 4 R(k))``,
-    ``R(k) = sqrt(λ/(2k))``, on a fine grid of ``k`` in ``[0, X]`` (plus ``X``)."""
-    k = np.concatenate([np.linspace(0.0, X, 200_001), [X]])
+    ``R(k) = sqrt(λ/(2k))``, on a fine grid of ``k`` in ``[0, X]``: geometric (the minimiser can be
+    as small as ``2λ/c²``), plus 0 and ``X`` (``X``, a count of extra members, is an integer)."""
+    k = np.concatenate([[0.0], np.geomspace(1e-9, max(X, 1e-9), 400_001), [X]])
+    k = k[k <= X]
     with np.errstate(divide="ignore", invalid="ignore"):
         values = np.where(k > 0, k * (c - 4.0 * np.sqrt(lam / (2.0 * k))), 0.0)
     best = values.min()
