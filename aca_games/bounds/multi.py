@@ -65,7 +65,7 @@ from aca_games.bounds.population import (
 )
 from aca_games.collective import Collective
 from aca_games.learner import check_eps, slack
-from aca_games.planting import Planting, plant_all, sizes_of, training_mass
+from aca_games.planting import Planting, _misfire_label, plant_all, sizes_of, target_mask, training_mass
 from aca_games.world import World
 
 _CLOSED = ("feature_label", "feature_only")
@@ -223,7 +223,7 @@ def bloc(
     members = planting[:, None] & planting[None, :] & (signals[:, None] == signals[None, :])  # bloc of i
     # a_j(y): share of j's landing planted on y (feature-label members; drop deviators excluded)
     label = [world.label_index(c.label) if ok else 0 for c, ok in zip(collectives, planting, strict=True)]
-    wrong = [world.label_index(_wrong_label(world, c)) if c.noise_mode == "misfire" else 0
+    wrong = [_misfire_label(world, c, target_mask(world, c)) if c.noise_mode == "misfire" else 0
              for c in collectives]
     noise = to_device([c.noise for c in collectives], dtype=jnp.float64)
     modes = np.array([[c.noise_mode == m for m in ("drop", "scatter", "misfire")] for c in collectives])
@@ -231,11 +231,6 @@ def bloc(
     return _over_sizes(
         lambda a: _bloc_kernel(world.base, p, a, kappa, noise, label, wrong, modes, planting, members), alphas
     )
-
-
-def _wrong_label(world: World, c: Collective) -> str:
-    """The label misfiring members plant: ``misfire_label``, else the first label outside the target."""
-    return c.misfire_label or next(y for y in world.labels if y not in c.target)
 
 
 @jax.jit
